@@ -1,0 +1,13 @@
+// Subcommands of the axtrain CLI. Each add_* registers one subcommand whose callback does the work;
+// library errors propagate to main(), which maps them to exit codes.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace ax::cli {
+
+void add_run(CLI::App& app);
+void add_validate(CLI::App& app);
+void add_list(CLI::App& app);
+void add_bench(CLI::App& app);
+
+}  // namespace ax::cli

@@ -1,0 +1,48 @@
+// axtrain: train neural networks for approximate hardware. Parse, dispatch, map errors to exit
+// codes: 0 ok, 2 bad input (config, data, arguments), 1 internal error.
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "axtrain/core/errors.h"
+#include "axtrain/report/host.h"
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"axtrain: training neural networks for approximate hardware"};
+  app.set_version_flag("--version",
+                       [] {
+                         return fmt::format("axtrain {} (git {}), LibTorch {}, CUDA {}", ax::report::version(),
+                                            ax::report::git_revision(), ax::report::torch_version(),
+                                            ax::report::cuda_available() ? "available" : "not available");
+                       });
+  app.require_subcommand(1);
+  ax::cli::add_run(app);
+  ax::cli::add_validate(app);
+  ax::cli::add_list(app);
+  ax::cli::add_bench(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  } catch (const ax::ConfigError& e) {
+    std::fprintf(stderr, "config error: %s\n", e.what());
+    return 2;
+  } catch (const ax::DataError& e) {
+    std::fprintf(stderr, "data error: %s\n", e.what());
+    return 2;
+  } catch (const ax::UsageError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "internal error (LibTorch): %s\n", e.what_without_backtrace());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "internal error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

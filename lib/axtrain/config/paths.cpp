@@ -1,0 +1,100 @@
+#include "axtrain/config/paths.h"
+
+#include <boost/filesystem.hpp>
+#include <fmt/format.h>
+
+#include "axtrain/core/build_info.h"
+#include "axtrain/core/errors.h"
+
+namespace fs = boost::filesystem;
+
+namespace ax::config {
+
+YAML::Node load_yaml_file(const std::string& path, const std::string& where) {
+  std::string prefix = where.empty() ? "" : where + ": ";
+  if (!fs::exists(path)) throw ConfigError(fmt::format("{}file not found: {}", prefix, path));
+  try {
+    return YAML::LoadFile(path);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(fmt::format("{}{}:{}:{}: YAML syntax error: {}", prefix, path, e.mark.line + 1,
+                                  e.mark.column + 1, e.msg));
+  } catch (const YAML::BadFile&) {
+    throw ConfigError(fmt::format("{}cannot read {}", prefix, path));
+  }
+}
+
+std::string resolve_config_path(const std::string& path, const std::string& referring_file) {
+  fs::path p(path);
+  if (p.is_absolute() || fs::exists(p)) return path;
+  fs::path rel = fs::path(referring_file).parent_path() / p;
+  if (fs::exists(rel)) return rel.string();
+  fs::path src = fs::path(AXTRAIN_SOURCE_DIR) / p;
+  if (fs::exists(src)) return src.string();
+  return path;  // not found: the loader reports it with the original spelling
+}
+
+namespace {
+bool is_index(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+void assign(YAML::Node node, const std::vector<std::string>& keys, std::size_t i,
+            const YAML::Node& value, const std::string& text) {
+  const std::string& k = keys[i];
+  bool last = i + 1 == keys.size();
+  if (node.IsSequence()) {
+    if (!is_index(k) || std::stoul(k) >= node.size())
+      throw ConfigError(fmt::format("--set {}: '{}' is not an index of a list of {} elements", text,
+                                    k, node.size()));
+    std::size_t idx = std::stoul(k);
+    if (last) node[idx] = value;
+    else assign(node[idx], keys, i + 1, value, text);
+    return;
+  }
+  if (!node.IsMap() && !node.IsNull() && node.IsDefined())
+    throw ConfigError(fmt::format("--set {}: cannot set a key inside the value '{}'", text,
+                                  node.IsScalar() ? node.Scalar() : "?"));
+  if (last) {
+    node[k] = value;
+  } else {
+    YAML::Node child = node[k];
+    if (!child.IsDefined() || child.IsNull()) {
+      node[k] = YAML::Node(YAML::NodeType::Map);
+      child = node[k];
+    }
+    assign(child, keys, i + 1, value, text);
+  }
+}
+}  // namespace
+
+YAML::Node apply_overrides(const YAML::Node& root, const std::vector<std::string>& assignments) {
+  YAML::Node out = YAML::Clone(root);
+  if (!out.IsDefined() || out.IsNull()) out = YAML::Node(YAML::NodeType::Map);
+  for (const std::string& a : assignments) {
+    auto eq = a.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError(fmt::format("--set {}: expected KEY.PATH=VALUE", a));
+    std::string path = a.substr(0, eq), text = a.substr(eq + 1);
+    std::vector<std::string> keys;
+    std::size_t start = 0;
+    while (true) {
+      auto dot = path.find('.', start);
+      keys.push_back(path.substr(start, dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    YAML::Node value;
+    try {
+      value = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+      throw UsageError(fmt::format("--set {}: value is not valid YAML: {}", a, e.msg));
+    }
+    if (value.IsNull() && !text.empty() && text != "null" && text != "~") value = YAML::Node(text);
+    // Drop marks so that errors about this value point at --set, not at line 1 of the string.
+    YAML::Node fresh = value.IsScalar() ? YAML::Node(value.Scalar()) : value;
+    assign(out, keys, 0, fresh, a);
+  }
+  return out;
+}
+
+}  // namespace ax::config

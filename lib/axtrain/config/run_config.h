@@ -1,0 +1,77 @@
+// RunConfig: a whole run, typed. YAML → RunConfig happens once, in load_run_config(); everything
+// below works on these structs. to_yaml() writes the resolved config (defaults filled in) and
+// round-trips through load.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "axtrain/data/spec.h"
+#include "axtrain/hw/spec.h"
+#include "axtrain/models/model.h"
+#include "axtrain/train/optim.h"
+
+namespace ax::config {
+
+struct LossSpec {
+  enum class Kind { CrossEntropy, Mse } kind = Kind::CrossEntropy;
+  double label_smoothing = 0.0;  // cross_entropy only, in [0, 1)
+};
+
+struct PhaseSpec {
+  std::string name = "train";
+  double epochs = 1.0;  // fractional allowed (e.g. 0.25)
+  hw::Mode mode = hw::Mode::Exact;
+  std::optional<train::OptimizerSpec> optimizer;  // a fresh optimizer for this phase
+  std::optional<train::ScheduleSpec> schedule;    // a schedule over this phase
+};
+
+struct EvalSpec {
+  std::int64_t every = 1;         // evaluate every N epochs (and always after the last)
+  hw::Mode mode = hw::Mode::Exact;  // how the MAC layers run during evaluation
+  std::int64_t repeats = 1;       // independent evaluations (fault draws) per evaluation point
+};
+
+struct OutputSpec {
+  std::string dir = "results";        // results root; the run directory is <dir>/<name>/<run_id>
+  std::int64_t checkpoint_every = 1;  // epochs between checkpoints (0 = only at the end)
+};
+
+struct InitSpec {
+  std::string checkpoint;  // empty = from scratch
+};
+
+struct RunConfig {
+  std::string source;  // the config file
+  std::string name;
+  std::uint64_t seed = 1;
+  std::string device = "cpu";
+  std::int64_t threads = 0;  // 0 = all cores
+  data::DataSpec data;
+  models::ModelSpec model;
+  LossSpec loss;
+  hw::HardwareSpec hardware;
+  std::vector<PhaseSpec> phases;
+  train::OptimizerSpec optimizer;
+  train::ScheduleSpec schedule;
+  InitSpec init;
+  EvalSpec eval;
+  OutputSpec output;
+
+  double total_epochs() const;
+  YAML::Node to_yaml() const;
+  // Short hash of the resolved config without output, device and threads.
+  std::string run_id() const;
+};
+
+// Loads and validates a run config; `overrides` are --set assignments.
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// Parses an already loaded document (used by experiment plans and tests).
+RunConfig parse_run_config(const YAML::Node& doc, const std::string& file);
+std::string to_yaml_string(const YAML::Node& n);
+hw::Mode parse_mode(Section& s, const std::string& key, hw::Mode fallback);
+
+}  // namespace ax::config

@@ -1,0 +1,72 @@
+#include "axtrain/hw/hardware.h"
+
+#include <torch/autograd.h>
+
+namespace ax::hw {
+
+torch::Tensor LayerHardware::forward(const torch::Tensor& x, const torch::Tensor& w,
+                                     const MacOp& op, Mode mode) {
+  switch (mode) {
+    case Mode::Ideal:
+      return op.apply(x, w);
+    case Mode::Proxy:
+      return proxy(x, w, op);
+    case Mode::Inject:
+      return inject(x, w, op);
+    case Mode::Exact: {
+      bool needs_grad = torch::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad());
+      if (!needs_grad) {
+        torch::NoGradGuard guard;
+        return exact(x, w, op);
+      }
+      torch::Tensor p = proxy(x, w, op);
+      torch::Tensor e;
+      {
+        torch::NoGradGuard guard;
+        e = exact(x.detach(), w.detach(), op);
+      }
+      // Forward value = accurate emulation; gradient = the proxy's.
+      return p + (e - p.detach());
+    }
+  }
+  return op.apply(x, w);
+}
+
+torch::Tensor LayerHardware::proxy(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
+  return op.apply(x, w);
+}
+
+torch::Tensor LayerHardware::exact(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
+  return op.apply(x, w);
+}
+
+torch::Tensor LayerHardware::inject(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
+  return proxy(x, w, op);
+}
+
+torch::Tensor LayerHardware::read_weight(const torch::Tensor& w, Mode mode) {
+  if (!storage_ || mode == Mode::Ideal) return w;
+  return storage_->read(w);
+}
+
+void LayerHardware::set_storage(std::shared_ptr<WeightStorage> storage) {
+  storage_ = storage ? register_module("storage", std::move(storage)) : nullptr;
+}
+
+nlohmann::json LayerHardware::stats() const {
+  nlohmann::json j = nlohmann::json::object();
+  if (storage_) j["storage"] = storage_->stats();
+  return j;
+}
+
+Registry<HardwareParser>& hardware_registry() {
+  static Registry<HardwareParser> r("hardware type");
+  return r;
+}
+
+Registry<StorageParser>& storage_registry() {
+  static Registry<StorageParser> r("storage type");
+  return r;
+}
+
+}  // namespace ax::hw

@@ -1,0 +1,92 @@
+// The hardware-model contract: how one layer's multiply-accumulate runs on approximate hardware.
+//
+// A hardware type (ideal, fixed_point, sc, approx_mul, analog, ...) is one folder under hw/ and one
+// line in hw/registry.cpp. Its YAML mapping is parsed once into an immutable HardwareOptions;
+// attach_hardware() then makes one LayerHardware per Linear/Conv2d layer (per-layer state such as
+// calibrated ADC ranges or error models lives in that instance, in registered buffers, so
+// .to(device) and checkpoints carry it).
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/nn/module.h>
+#include <yaml-cpp/yaml.h>
+
+#include "axtrain/core/registry.h"
+#include "axtrain/hw/mac_op.h"
+
+namespace ax::config {
+class Section;
+}
+
+namespace ax::hw {
+
+// What a hardware instance knows about the layer it is attached to.
+struct LayerInfo {
+  std::string name;       // e.g. "layer1.0.conv1"
+  std::int64_t index = 0; // position among the model's MAC layers
+  std::uint64_t seed = 0; // derived from the run seed and the layer name
+};
+
+// Storage faults on weights (e.g. near-threshold SRAM bit flips), composed with any arithmetic.
+class WeightStorage : public torch::nn::Module {
+ public:
+  // The weight as read from storage for one forward pass (gradient passes straight through).
+  virtual torch::Tensor read(const torch::Tensor& w) = 0;
+  virtual nlohmann::json stats() const { return nlohmann::json::object(); }
+};
+
+class LayerHardware : public torch::nn::Module {
+ public:
+  // Output (without bias) of the op for input x and weight w in the given mode. The default
+  // implements the mode contract on top of proxy() and exact().
+  virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op,
+                                Mode mode);
+  // Differentiable surrogate used for gradients (the activation proxy). Default: the float op.
+  virtual torch::Tensor proxy(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
+  // Accurate emulation, in the inputs' units; called without autograd. Default: the float op.
+  virtual torch::Tensor exact(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
+  // Fast-training forward (proxy + injected error). Default: proxy.
+  virtual torch::Tensor inject(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
+
+  // The weight as the arithmetic sees it: storage faults applied when storage is attached.
+  torch::Tensor read_weight(const torch::Tensor& w, Mode mode);
+  void set_storage(std::shared_ptr<WeightStorage> storage);
+  WeightStorage* storage() const { return storage_.get(); }
+
+  // Per-layer statistics for metrics (e.g. saturation rates); merged with the storage's.
+  virtual nlohmann::json stats() const;
+  virtual void reset_stats() {}
+
+ private:
+  std::shared_ptr<WeightStorage> storage_;
+};
+
+// Parsed, validated options of one hardware type.
+struct HardwareOptions {
+  virtual ~HardwareOptions() = default;
+  virtual std::string type() const = 0;
+  // Writes the resolved type-specific keys (not `type`) into out.
+  virtual void dump(YAML::Node& out) const = 0;
+  virtual std::shared_ptr<LayerHardware> make(const LayerInfo& layer) const = 0;
+};
+
+struct StorageOptions {
+  virtual ~StorageOptions() = default;
+  virtual std::string type() const = 0;
+  virtual void dump(YAML::Node& out) const = 0;
+  virtual std::shared_ptr<WeightStorage> make(const LayerInfo& layer) const = 0;
+};
+
+// A parser reads the type-specific keys of a Section (the `type` key is already read).
+using HardwareParser = std::function<std::shared_ptr<const HardwareOptions>(config::Section&)>;
+using StorageParser = std::function<std::shared_ptr<const StorageOptions>(config::Section&)>;
+
+Registry<HardwareParser>& hardware_registry();
+Registry<StorageParser>& storage_registry();
+// Fills both registries (idempotent). Defined in hw/registry.cpp: one line per hardware type.
+void register_all();
+
+}  // namespace ax::hw

@@ -1,0 +1,25 @@
+// Walking a model's MAC layers: attaching hardware, switching modes, listing names.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <torch/nn/module.h>
+
+#include "axtrain/hw/spec.h"
+#include "axtrain/layers/mac_layer.h"
+
+namespace ax::layers {
+
+struct NamedMacLayer {
+  std::string name;
+  MacLayerImpl* layer;
+};
+
+// All ApproxLinear/ApproxConv2d layers in module order, with their dotted names.
+std::vector<NamedMacLayer> mac_layers(torch::nn::Module& model);
+// Gives every MAC layer its hardware from spec (per-layer overrides and exclusions applied).
+// Throws ConfigError when an override or exclusion names no layer of the model.
+void attach_hardware(torch::nn::Module& model, const hw::HardwareSpec& spec, std::uint64_t seed);
+void set_mode(torch::nn::Module& model, hw::Mode mode);
+
+}  // namespace ax::layers

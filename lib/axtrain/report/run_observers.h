@@ -1,0 +1,59 @@
+// Observers that turn trainer events into files and terminal output.
+#pragma once
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "axtrain/train/trainer.h"
+
+namespace ax::report {
+
+// metrics.json (schema in docs/metrics.md), rewritten atomically after every epoch and at the end.
+class MetricsWriter final : public train::Observer {
+ public:
+  MetricsWriter(std::string path, nlohmann::json header);
+  void on_epoch(const train::EpochRecord& r, train::Trainer& t) override;
+  void on_end(train::Trainer& t) override;
+  const nlohmann::json& metrics() const { return doc_; }
+
+ private:
+  void update(train::Trainer& t, bool complete);
+  std::string path_;
+  nlohmann::json doc_;
+  std::chrono::steady_clock::time_point start_;
+  double wall_before_ = 0.0;  // wall seconds of earlier (interrupted) sessions
+};
+
+// Checkpoints: <dir>/last.pt every N epochs, <dir>/final.pt at the end (atomic writes).
+class CheckpointWriter final : public train::Observer {
+ public:
+  CheckpointWriter(std::string dir, std::int64_t every);
+  void on_epoch(const train::EpochRecord& r, train::Trainer& t) override;
+  void on_end(train::Trainer& t) override;
+
+ private:
+  std::string dir_;
+  std::int64_t every_;
+};
+
+// Progress on stderr (a live line on a terminal, plain lines otherwise) and a copy in log.txt.
+class Progress final : public train::Observer {
+ public:
+  Progress(bool quiet, const std::string& log_path);
+  void on_phase(const config::PhaseSpec& p, std::int64_t epoch) override;
+  void on_batch(const train::BatchEvent& e) override;
+  void on_epoch(const train::EpochRecord& r, train::Trainer& t) override;
+  void line(const std::string& text);  // to stderr (unless quiet) and the log
+
+ private:
+  bool quiet_, tty_;
+  std::ofstream log_;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+std::string format_duration(double seconds);
+
+}  // namespace ax::report

@@ -1,0 +1,19 @@
+// Model weights in checkpoints: every parameter and buffer by its dotted name. Loading is strict
+// for parameters and BatchNorm statistics, and lenient for hardware state (".hw." buffers), so a
+// model trained on one hardware model can be evaluated on another.
+#pragma once
+#include <string>
+
+#include <torch/nn/module.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+namespace ax::train {
+
+void save_model(torch::nn::Module& model, torch::serialize::OutputArchive& archive);
+void load_model(torch::nn::Module& model, torch::serialize::InputArchive& archive,
+                const std::string& file);
+// Loads just the model from a checkpoint file written by the trainer (init / eval).
+void load_model_file(torch::nn::Module& model, const std::string& file);
+
+}  // namespace ax::train

@@ -1,0 +1,74 @@
+// Optimizers (registry: sgd, adam; more plug in with one line) and learning-rate schedules
+// (registry: constant, step, exponential, cosine, poly; all with linear warm-up).
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/optim/optimizer.h>
+#include <yaml-cpp/yaml.h>
+
+#include "axtrain/core/registry.h"
+
+namespace ax::config {
+class Section;
+}
+
+namespace ax::train {
+
+struct OptimizerOptions {
+  virtual ~OptimizerOptions() = default;
+  virtual std::string type() const = 0;
+  virtual void dump(YAML::Node& out) const = 0;
+  virtual std::unique_ptr<torch::optim::Optimizer> make(std::vector<torch::Tensor> params,
+                                                        double lr) const = 0;
+};
+
+// Weight clamp applied after optimizer steps (rex-sc clamps to [-1, 0.999] after every epoch).
+struct WeightClamp {
+  bool enabled = false;
+  double min = -1.0, max = 0.999;
+  enum class Every { Step, Epoch } every = Every::Epoch;
+};
+
+struct OptimizerSpec {
+  std::string type;
+  std::shared_ptr<const OptimizerOptions> options;
+  double lr = 1e-3;
+  WeightClamp clamp;
+
+  static OptimizerSpec parse(config::Section& s);
+  YAML::Node dump() const;
+};
+
+struct ScheduleOptions {
+  virtual ~ScheduleOptions() = default;
+  virtual std::string type() const = 0;
+  virtual void dump(YAML::Node& out) const = 0;
+  // Learning-rate multiplier after `t` of `total` epochs (both after warm-up is removed).
+  virtual double factor(double t, double total, double base_lr) const = 0;
+};
+
+struct ScheduleSpec {
+  std::string type = "constant";
+  std::shared_ptr<const ScheduleOptions> options;
+  double warmup_epochs = 0.0;  // linear warm-up from 0 over this many epochs
+
+  static ScheduleSpec parse(config::Section& s);
+  static ScheduleSpec constant();
+  YAML::Node dump() const;
+  // Learning rate at epoch position t (fractional) of a segment lasting `total` epochs.
+  double lr(double base_lr, double t, double total) const;
+};
+
+using OptimizerParser = std::function<std::shared_ptr<const OptimizerOptions>(config::Section&)>;
+using ScheduleParser = std::function<std::shared_ptr<const ScheduleOptions>(config::Section&)>;
+Registry<OptimizerParser>& optimizer_registry();
+Registry<ScheduleParser>& schedule_registry();
+void register_all();
+
+// Sets the learning rate of every parameter group.
+void set_lr(torch::optim::Optimizer& opt, double lr);
+
+}  // namespace ax::train

@@ -1,0 +1,125 @@
+#include "axtrain/train/runner.h"
+
+#include <boost/filesystem.hpp>
+#include <fmt/format.h>
+#include <torch/cuda.h>
+
+#include "axtrain/config/yaml_json.h"
+#include "axtrain/core/errors.h"
+#include "axtrain/core/files.h"
+#include "axtrain/layers/attach.h"
+#include "axtrain/models/model.h"
+#include "axtrain/report/host.h"
+#include "axtrain/report/run_observers.h"
+#include "axtrain/train/checkpoint.h"
+#include "axtrain/train/trainer.h"
+
+namespace fs = boost::filesystem;
+
+namespace ax::train {
+
+std::string run_dir_of(const config::RunConfig& cfg, const RunOptions& opt) {
+  std::string root = opt.out_root.empty() ? cfg.output.dir : opt.out_root;
+  return (fs::path(root) / cfg.name / cfg.run_id()).string();
+}
+
+std::int64_t configure_threads(std::int64_t threads) {
+  std::int64_t n = threads > 0 ? threads : report::cpu_cores();
+  at::set_num_threads(static_cast<int>(n));
+  // Denormal floats (tiny weights and gradients late in training) slow x86 arithmetic ~2x.
+  at::globalContext().setFlushDenormal(true);
+  return n;
+}
+
+torch::Device resolve_device(const std::string& name) {
+  if (name == "cuda") {
+    if (!torch::cuda::is_available())
+      throw UsageError("device cuda requested, but this LibTorch build or machine has no CUDA device");
+    return torch::Device(torch::kCUDA);
+  }
+  return torch::Device(torch::kCPU);
+}
+
+RunResult run_training(const config::RunConfig& cfg_in, const RunOptions& opt) {
+  config::RunConfig cfg = cfg_in;
+  if (!opt.device.empty()) cfg.device = opt.device;
+  if (opt.threads >= 0) cfg.threads = opt.threads;
+  std::int64_t threads = configure_threads(cfg.threads);
+  torch::Device device = resolve_device(cfg.device);
+
+  RunResult result;
+  result.run_dir = run_dir_of(cfg, opt);
+  const std::string metrics_path = result.run_dir + "/metrics.json";
+  if (opt.resume && file_exists(metrics_path)) {
+    nlohmann::json m = nlohmann::json::parse(read_file(metrics_path), nullptr, false);
+    if (!m.is_discarded() && m.value("status", "") == "complete") {
+      result.metrics = m;
+      result.skipped = true;
+      return result;
+    }
+  }
+  make_dirs(result.run_dir);
+  write_file_atomic(result.run_dir + "/config.yaml", config::to_yaml_string(cfg.to_yaml()));
+
+  report::Progress progress(opt.quiet, result.run_dir + "/log.txt");
+  torch::manual_seed(cfg.seed);
+  std::unique_ptr<data::Dataset> data = cfg.data.open(cfg.seed);
+  std::shared_ptr<models::Model> model = cfg.model.build(data->input_shape(), data->num_classes());
+  if (!cfg.init.checkpoint.empty()) load_model_file(*model, cfg.init.checkpoint);
+  layers::attach_hardware(*model, cfg.hardware, cfg.seed);
+
+  Trainer trainer(cfg, *data, model, device);
+  nlohmann::json header;
+  header["schema_version"] = 1;
+  header["name"] = cfg.name;
+  header["run_id"] = cfg.run_id();
+  header["config"] = config::yaml_to_json(cfg.to_yaml());
+  header["git_revision"] = report::git_revision();
+  header["axtrain_version"] = report::version();
+  header["seed"] = cfg.seed;
+  header["device"] = cfg.device;
+  header["torch_version"] = report::torch_version();
+  header["host"] = {{"cores", report::cpu_cores()}, {"threads", threads}};
+  header["dataset"] = {{"type", cfg.data.type},
+                       {"train_examples", data->size(data::Part::Train)},
+                       {"test_examples", data->size(data::Part::Test)},
+                       {"input_shape", data->input_shape()},
+                       {"classes", data->num_classes()}};
+  header["model"] = {{"type", cfg.model.type}, {"parameters", models::parameter_count(*model)}};
+  header["started"] = report::utc_now();
+
+  const std::string last = result.run_dir + "/last.pt";
+  if (opt.resume && file_exists(last)) {
+    trainer.load(last);
+    if (file_exists(metrics_path)) {
+      nlohmann::json m = nlohmann::json::parse(read_file(metrics_path), nullptr, false);
+      if (!m.is_discarded()) {
+        header["wall_seconds"] = m.value("wall_seconds", 0.0);
+        header["started"] = m.value("started", header["started"].get<std::string>());
+      }
+    }
+    progress.line(fmt::format("resuming {} after epoch {}/{}", result.run_dir, trainer.epochs_done(),
+                              trainer.epochs_total()));
+  }
+  report::MetricsWriter metrics(metrics_path, header);
+  report::CheckpointWriter checkpoints(result.run_dir, cfg.output.checkpoint_every);
+  trainer.add_observer(&progress);
+  trainer.add_observer(&metrics);
+  trainer.add_observer(&checkpoints);
+  progress.line(fmt::format("run {} → {}", cfg.name, result.run_dir));
+  progress.line(fmt::format("data {}: {}; model {} ({} parameters); hardware {}; {} epochs of {} batches; "
+                            "{} threads on {}",
+                            cfg.data.type, data->describe(), cfg.model.type,
+                            models::parameter_count(*model), cfg.hardware.base.type(),
+                            trainer.epochs_total(), trainer.batches_per_epoch(), threads, cfg.device));
+  trainer.run();
+  result.metrics = metrics.metrics();
+  if (result.metrics.contains("final") && result.metrics["final"].contains("test")) {
+    progress.line(fmt::format("final test accuracy {:.4f}, loss {:.4f}",
+                              result.metrics["final"]["test"]["accuracy"].get<double>(),
+                              result.metrics["final"]["test"]["loss"].get<double>()));
+  }
+  return result;
+}
+
+}  // namespace ax::train

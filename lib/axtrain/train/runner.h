@@ -1,0 +1,33 @@
+// run_training: one run end to end — open the data, build the model, attach the hardware, train
+// with observers writing <out>/<name>/<run_id>/{config.yaml, metrics.json, log.txt, last.pt,
+// final.pt}. Shared by `axtrain run`, sweeps and experiments.
+#pragma once
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "axtrain/config/run_config.h"
+
+namespace ax::train {
+
+struct RunOptions {
+  std::string out_root;   // overrides output.dir when non-empty
+  std::string device;     // overrides config device when non-empty
+  std::int64_t threads = -1;  // overrides config threads when >= 0 (0 = all cores)
+  bool quiet = false;
+  bool resume = false;    // continue from last.pt; a complete run is not repeated
+};
+
+struct RunResult {
+  std::string run_dir;
+  nlohmann::json metrics;
+  bool skipped = false;   // resume found the run already complete
+};
+
+std::string run_dir_of(const config::RunConfig& cfg, const RunOptions& opt);
+// Sets LibTorch's intra-op threads (0 = all cores); returns the number set.
+std::int64_t configure_threads(std::int64_t threads);
+torch::Device resolve_device(const std::string& name);
+RunResult run_training(const config::RunConfig& cfg, const RunOptions& opt);
+
+}  // namespace ax::train

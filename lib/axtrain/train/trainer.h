@@ -1,0 +1,95 @@
+// Trainer: the epoch/batch loop over the run's phases. It emits events to observers and never
+// writes files. Phases may have fractional epochs: phase k ends at batch
+// round(cumulative_epochs_k · batches_per_epoch). A phase with its own optimizer or schedule
+// starts a new optimizer "segment" (fresh optimizer state, schedule measured from its start).
+//
+// Determinism: the data order of epoch e comes from seed(run seed, e); before every batch the
+// torch generator is re-seeded from (run seed, global batch index), so hardware noise and
+// augmentation are reproducible and a resumed run continues exactly where it stopped.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include <torch/optim/optimizer.h>
+
+#include "axtrain/config/run_config.h"
+#include "axtrain/data/dataset.h"
+#include "axtrain/models/model.h"
+#include "axtrain/train/events.h"
+
+namespace ax::train {
+
+class Trainer;
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void on_phase(const config::PhaseSpec& phase, std::int64_t epoch) {}
+  virtual void on_batch(const BatchEvent& e) {}
+  virtual void on_epoch(const EpochRecord& r, Trainer& t) {}
+  virtual void on_end(Trainer& t) {}
+};
+
+class Trainer {
+ public:
+  Trainer(const config::RunConfig& cfg, data::Dataset& data, std::shared_ptr<models::Model> model,
+          torch::Device device);
+
+  void add_observer(Observer* o) { observers_.push_back(o); }
+  // Runs the remaining epochs (all of them, or those after a resumed checkpoint).
+  void run();
+  // Evaluation of the test split with the configured eval mode and repeats.
+  SplitMetrics evaluate(std::uint64_t salt);
+
+  // Checkpoint state: model, optimizer, progress and history.
+  void save(const std::string& file);
+  void load(const std::string& file);
+
+  std::int64_t epochs_total() const { return epochs_total_; }
+  std::int64_t epochs_done() const { return epochs_done_; }
+  std::int64_t batches_per_epoch() const { return batches_per_epoch_; }
+  std::int64_t total_batches() const { return total_batches_; }
+  // Index of the phase that runs global batch b.
+  std::size_t phase_of(std::int64_t b) const;
+  // First global batch of phase i (== total_batches for i == phases.size()).
+  std::int64_t phase_start(std::size_t i) const { return phase_start_[i]; }
+  const std::vector<EpochRecord>& history() const { return history_; }
+  std::vector<PhaseRecord> phase_records() const;
+  models::Model& model() { return *model_; }
+  const config::RunConfig& config() const { return cfg_; }
+
+ private:
+  struct Segment {
+    std::size_t first_phase = 0;
+    std::int64_t start = 0, end = 0;  // global batches
+    const train::OptimizerSpec* optimizer = nullptr;
+    const train::ScheduleSpec* schedule = nullptr;
+  };
+  std::size_t segment_of(std::int64_t b) const;
+  void start_segment(std::size_t s);
+  void clamp_weights();
+  torch::Tensor loss_of(const torch::Tensor& out, const torch::Tensor& y) const;
+  SplitMetrics evaluate_once(std::uint64_t seed);
+  std::vector<std::int64_t> epoch_order(std::int64_t epoch) const;
+
+  const config::RunConfig& cfg_;
+  data::Dataset& data_;
+  std::shared_ptr<models::Model> model_;
+  torch::Device device_;
+  std::vector<Observer*> observers_;
+
+  std::int64_t batches_per_epoch_ = 0, total_batches_ = 0, epochs_total_ = 0, epochs_done_ = 0;
+  std::vector<std::int64_t> phase_start_;
+  std::vector<Segment> segments_;
+  std::size_t current_segment_ = static_cast<std::size_t>(-1);
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::vector<EpochRecord> history_;
+  std::vector<double> phase_seconds_;
+  std::vector<std::int64_t> phase_batches_;
+};
+
+// Seeds derived from the run seed: for epoch orders, batches, evaluations.
+std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0);
+
+}  // namespace ax::train
