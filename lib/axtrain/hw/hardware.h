@@ -38,6 +38,15 @@ class WeightStorage : public torch::nn::Module {
   virtual nlohmann::json stats() const { return nlohmann::json::object(); }
 };
 
+// The integer view of one accurate evaluation (for `axtrain probe` and bit-exact tests): the
+// operands as the hardware sees them and the integer accumulator before scaling.
+struct IntegerTrace {
+  double input_scale = 1.0, weight_scale = 1.0;  // value = operand_int · scale
+  torch::Tensor input_int, weight_int;           // integral values (any dtype)
+  torch::Tensor exact_int;                       // undefined when the output is not an integer count
+  std::string exact_int_unit;                    // e.g. "product sum", "ADC levels", "stream counts"
+};
+
 class LayerHardware : public torch::nn::Module {
  public:
   // Output (without bias) of the op for input x and weight w in the given mode. The default
@@ -48,6 +57,9 @@ class LayerHardware : public torch::nn::Module {
   virtual torch::Tensor proxy(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
   // Accurate emulation, in the inputs' units; called without autograd. Default: the float op.
   virtual torch::Tensor exact(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
+  // Integer operands and accumulator of exact(); hardware without an integer model returns a
+  // trace with undefined tensors.
+  virtual IntegerTrace trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
   // Fast-training forward (proxy + injected error). Default: proxy.
   virtual torch::Tensor inject(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
 
