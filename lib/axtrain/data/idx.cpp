@@ -47,12 +47,14 @@ std::uint32_t be32(const std::string& s, std::size_t off) {
 
 std::string header_check(const std::string& bytes, const std::string& file, std::uint32_t magic,
                          std::size_t header) {
-  if (bytes.size() < header)
+  if (bytes.size() < 4)
     throw DataError(fmt::format("{}: file too short for an IDX header ({} bytes)", file, bytes.size()));
   std::uint32_t m = be32(bytes, 0);
   if (m != magic)
     throw DataError(fmt::format("{}: wrong IDX magic number 0x{:08x}; expected 0x{:08x} ({})", file,
                                 m, magic, magic == 0x803 ? "uint8 images" : "uint8 labels"));
+  if (bytes.size() < header)
+    throw DataError(fmt::format("{}: file too short for an IDX header ({} bytes)", file, bytes.size()));
   return bytes;
 }
 }  // namespace

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole test suite: install what is missing, build, run the unit and CLI tests (ctest).
+# This is exactly what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+ctest --test-dir build --output-on-failure --parallel "$(nproc)"

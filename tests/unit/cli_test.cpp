@@ -1,0 +1,109 @@
+// End to end through the built binary: run on synthetic data, metrics.json layout, exit codes.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace ax {
+namespace {
+
+struct Result {
+  int code;
+  std::string out;  // stdout + stderr
+};
+
+Result run(const std::string& args) {
+  std::string cmd = std::string(AXTRAIN_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string write_config(const std::string& dir, const std::string& text) {
+  std::string path = dir + "/cfg.yaml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+const char* kConfig = R"(name: cli
+data: {type: synthetic, shape: [1, 12, 12], classes: 4, train_size: 64, test_size: 32, batch_size: 16, noise: 0.1}
+model: {type: tinyconv, activation: relu}
+optimizer: {type: adam, lr: 0.01}
+hardware: {type: fixed_point}
+phases: [{name: warm, epochs: 1, mode: ideal}, {name: train, epochs: 1}]
+)";
+
+TEST(Cli, RunWritesMetricsJsonWithTheDocumentedLayout) {
+  std::string dir = test::temp_dir("cli");
+  std::string cfg = write_config(dir, kConfig);
+  Result r = run("run " + cfg + " --out " + dir + "/results --quiet --threads 1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::string path = r.out.substr(0, r.out.find('\n'));
+  std::ifstream in(path);
+  ASSERT_TRUE(in.good()) << "no metrics.json at " << path << "\n" << r.out;
+  nlohmann::json m = nlohmann::json::parse(in);
+  for (const char* k : {"schema_version", "config", "git_revision", "seed", "device", "torch_version", "host",
+                        "epochs", "final", "peak_rss_bytes", "wall_seconds"})
+    EXPECT_TRUE(m.contains(k)) << k;
+  EXPECT_EQ(m["status"], "complete");
+  EXPECT_EQ(m["host"]["threads"], 1);
+  ASSERT_EQ(m["epochs"].size(), 2u);
+  const auto& e = m["epochs"][1];
+  EXPECT_EQ(e["epoch"], 2);
+  EXPECT_EQ(e["phase"], "train");
+  for (const char* k : {"data", "forward", "backward", "eval", "total"}) EXPECT_TRUE(e["seconds"].contains(k)) << k;
+  double acc = m["final"]["test"]["accuracy"];
+  EXPECT_GE(acc, 0.0);
+  EXPECT_LE(acc, 1.0);
+  EXPECT_EQ(m["config"]["hardware"]["type"], "fixed_point");
+  std::string run_dir = path.substr(0, path.rfind('/'));
+  for (const char* f : {"/config.yaml", "/log.txt", "/final.pt", "/last.pt"})
+    EXPECT_TRUE(std::ifstream(run_dir + f).good()) << f;
+  // --resume of a complete run does not train again.
+  Result again = run("run " + cfg + " --out " + dir + "/results --quiet --resume");
+  EXPECT_EQ(again.code, 0);
+  EXPECT_NE(again.out.find("already complete"), std::string::npos) << again.out;
+}
+
+TEST(Cli, BadInputExitsWithTwoAndNamesTheProblem) {
+  std::string dir = test::temp_dir("cli-bad");
+  std::string cfg = write_config(dir, std::string(kConfig) + "eval: {every: 0}\n");
+  Result r = run("validate " + cfg);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("cfg.yaml:7:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("eval.every"), std::string::npos) << r.out;
+  EXPECT_EQ(run("run " + dir + "/missing.yaml").code, 2);
+  EXPECT_EQ(run("frobnicate").code, 2);
+  std::string bad_data = write_config(dir, R"(data: {type: mnist, path: /nonexistent/dir}
+model: {type: mlp}
+phases: [{epochs: 1}]
+)");
+  Result d = run("run " + bad_data + " --out " + dir);
+  EXPECT_EQ(d.code, 2);
+  EXPECT_NE(d.out.find("/nonexistent/dir"), std::string::npos) << d.out;
+}
+
+TEST(Cli, ValidateListAndVersion) {
+  std::string dir = test::temp_dir("cli-ok");
+  Result v = run("validate " + write_config(dir, kConfig));
+  EXPECT_EQ(v.code, 0) << v.out;
+  EXPECT_EQ(v.out.rfind("ok: cli", 0), 0u) << v.out;
+  Result d = run("validate " + write_config(dir, kConfig) + " --dump-config");
+  EXPECT_NE(d.out.find("test_batch_size: 1000"), std::string::npos) << d.out;
+  Result l = run("list models");
+  EXPECT_NE(l.out.find("tinyconv"), std::string::npos);
+  Result ver = run("--version");
+  EXPECT_NE(ver.out.find("LibTorch"), std::string::npos) << ver.out;
+}
+
+}  // namespace
+}  // namespace ax
