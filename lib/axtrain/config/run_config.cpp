@@ -36,6 +36,18 @@ PhaseSpec parse_phase(Section& s, std::size_t index) {
   } else {
     s.mark("optimizer");
   }
+  if (s.has("calibrate")) {
+    if (p.mode != hw::Mode::Inject) s.fail("calibrate", "applies to phases with mode: inject only");
+    Section cs = s.section("calibrate");
+    p.calibrate.per_epoch = cs.get_int("per_epoch", 0, 0, 1 << 20);
+    p.calibrate.every_batches = cs.get_int("every_batches", 0, 0, 1 << 30);
+    if (p.calibrate.per_epoch > 0 && p.calibrate.every_batches > 0)
+      cs.fail("every_batches", "give either per_epoch or every_batches, not both");
+    p.calibrate.fraction = cs.get_double("fraction", 1.0, 1e-6, 1.0);
+    cs.finish();
+  } else {
+    s.mark("calibrate");
+  }
   if (s.has("schedule")) {
     Section ss = s.section("schedule");
     p.schedule = train::ScheduleSpec::parse(ss);
@@ -102,6 +114,22 @@ RunConfig parse_run_config(const YAML::Node& doc, const std::string& file) {
   c.schedule = train::ScheduleSpec::parse(ss);
   ss.finish();
 
+  Section inj = root.section("inject");
+  {
+    enum class K { Auto, Poly, Gauss };
+    K k = inj.get_choice<K>("error_model", K::Auto,
+                            {{"auto", K::Auto}, {"polynomial", K::Poly}, {"gaussian", K::Gauss}});
+    c.inject.kind_auto = k == K::Auto;
+    c.inject.model.kind = k == K::Gauss ? inject::Kind::Gaussian : inject::Kind::Polynomial;
+    c.inject.model.degree = inj.get_int("degree", 5, 0, 12);
+    c.inject.model.bins = inj.get_int("bins", 30, 2, 100000);
+    c.inject.model.gradient = inj.get_choice<inject::Gradient>(
+        "gradient", inject::Gradient::Corrected,
+        {{"corrected", inject::Gradient::Corrected}, {"proxy", inject::Gradient::Proxy}});
+    c.inject.model.checkpoint = inj.get_bool("checkpoint", true);
+    inj.finish();
+  }
+
   YAML::Node init = root.raw("init");
   if (init.IsDefined() && init.IsScalar() && init.Scalar() == "scratch") {
     // from scratch
@@ -157,11 +185,22 @@ YAML::Node RunConfig::to_yaml() const {
     e["mode"] = hw::mode_name(p.mode);
     if (p.optimizer) e["optimizer"] = p.optimizer->dump();
     if (p.schedule) e["schedule"] = p.schedule->dump();
+    if (p.mode == hw::Mode::Inject) {
+      e["calibrate"]["per_epoch"] = p.calibrate.per_epoch;
+      e["calibrate"]["every_batches"] = p.calibrate.every_batches;
+      e["calibrate"]["fraction"] = p.calibrate.fraction;
+    }
     ph.push_back(e);
   }
   n["phases"] = ph;
   n["optimizer"] = optimizer.dump();
   n["schedule"] = schedule.dump();
+  n["inject"]["error_model"] = inject.kind_auto ? "auto"
+                              : inject.model.kind == inject::Kind::Gaussian ? "gaussian" : "polynomial";
+  n["inject"]["degree"] = inject.model.degree;
+  n["inject"]["bins"] = inject.model.bins;
+  n["inject"]["gradient"] = inject.model.gradient == inject::Gradient::Corrected ? "corrected" : "proxy";
+  n["inject"]["checkpoint"] = inject.model.checkpoint;
   if (init.checkpoint.empty()) n["init"] = "scratch";
   else n["init"]["checkpoint"] = init.checkpoint;
   n["eval"]["every"] = eval.every;

@@ -21,12 +21,28 @@ struct LossSpec {
   double label_smoothing = 0.0;  // cross_entropy only, in [0, 1)
 };
 
+// When an inject phase recalibrates its error models (PAPERS.md §7.6–7.7). 0/0 = the default of
+// the error model kind: polynomial 5 per epoch, Gaussian every 10 batches.
+struct CalibrateSpec {
+  std::int64_t per_epoch = 0;      // calibrations per epoch, equally spaced
+  std::int64_t every_batches = 0;  // or: one calibration every K batches
+  double fraction = 1.0;           // 1: the calibration batch is an accurate-model training step;
+                                   // < 1: an extra forward on this fraction of the batch, then an inject step
+};
+
+// Error-model options of the run (one error model per approximate layer).
+struct InjectSpec {
+  bool kind_auto = true;  // auto: the hardware's own (type 1 polynomial; analog: type 2 Gaussian)
+  inject::ErrorModelOptions model;
+};
+
 struct PhaseSpec {
   std::string name = "train";
   double epochs = 1.0;  // fractional allowed (e.g. 0.25)
   hw::Mode mode = hw::Mode::Exact;
   std::optional<train::OptimizerSpec> optimizer;  // a fresh optimizer for this phase
   std::optional<train::ScheduleSpec> schedule;    // a schedule over this phase
+  CalibrateSpec calibrate;                        // inject phases only
 };
 
 struct EvalSpec {
@@ -57,6 +73,7 @@ struct RunConfig {
   std::vector<PhaseSpec> phases;
   train::OptimizerSpec optimizer;
   train::ScheduleSpec schedule;
+  InjectSpec inject;
   InitSpec init;
   EvalSpec eval;
   OutputSpec output;

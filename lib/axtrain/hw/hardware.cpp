@@ -12,6 +12,7 @@ torch::Tensor LayerHardware::forward(const torch::Tensor& x, const torch::Tensor
     case Mode::Proxy:
       return proxy(x, w, op);
     case Mode::Inject:
+      if (calibrate_next_ && error_model_) return calibrate(x, w, op);
       return inject(x, w, op);
     case Mode::Exact: {
       bool needs_grad = torch::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad());
@@ -45,7 +46,39 @@ IntegerTrace LayerHardware::trace(const torch::Tensor&, const torch::Tensor&, co
 }
 
 torch::Tensor LayerHardware::inject(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
-  return proxy(x, w, op);
+  torch::Tensor p = proxy(x, w, op);
+  if (!error_model_) return p;
+  if (error_model_->kind() == inject::Kind::Polynomial) return error_model_->apply(p);
+  torch::Tensor v;
+  {
+    torch::NoGradGuard guard;
+    v = error_model_->apply(reference(x.detach(), w.detach(), op));
+  }
+  return p + (v - p.detach());
+}
+
+torch::Tensor LayerHardware::reference(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
+  return op.apply(x, w);
+}
+
+void LayerHardware::set_error_model(std::shared_ptr<inject::ErrorModel> m) {
+  if (error_model_) error_model_ = replace_module("error_model", std::move(m));
+  else error_model_ = register_module("error_model", std::move(m));
+}
+
+torch::Tensor LayerHardware::calibrate(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
+  const bool needs_grad = torch::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad());
+  const bool poly = error_model_->kind() == inject::Kind::Polynomial;
+  torch::Tensor p = needs_grad ? proxy(x, w, op) : torch::Tensor();
+  torch::Tensor e;
+  {
+    torch::NoGradGuard guard;
+    e = exact(x.detach(), w.detach(), op);
+    torch::Tensor base = poly ? (needs_grad ? p.detach() : proxy(x, w, op)) : reference(x.detach(), w.detach(), op);
+    last_calibration_ = error_model_->calibrate(base, e);
+  }
+  if (!needs_grad) return e;
+  return p + (e - p.detach());
 }
 
 torch::Tensor LayerHardware::read_weight(const torch::Tensor& w, Mode mode) {

@@ -16,6 +16,7 @@
 
 #include "axtrain/core/registry.h"
 #include "axtrain/hw/mac_op.h"
+#include "axtrain/inject/error_model.h"
 
 namespace ax::config {
 class Section;
@@ -60,8 +61,22 @@ class LayerHardware : public torch::nn::Module {
   // Integer operands and accumulator of exact(); hardware without an integer model returns a
   // trace with undefined tensors.
   virtual IntegerTrace trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
-  // Fast-training forward (proxy + injected error). Default: proxy.
+  // Fast-training forward (mode inject): proxy + the error model's sampled error (type 1), or
+  // reference() + sampled error with the proxy's gradient (type 2). Without an error model: proxy.
   virtual torch::Tensor inject(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
+  // The cheap base that a type-2 (Gaussian) error model corrects. Default: the float op.
+  virtual torch::Tensor reference(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
+  // The error model this hardware calls for (type 1 polynomial by default; analog: Gaussian).
+  virtual inject::Kind default_error_kind() const { return inject::Kind::Polynomial; }
+
+  void set_error_model(std::shared_ptr<inject::ErrorModel> m);
+  inject::ErrorModel* error_model() const { return error_model_.get(); }
+  // When set, the next inject-mode forward is a calibration: it computes exact() and the base on
+  // the same input, fits the error model, and returns the exact value (proxy gradient). The
+  // record (for the calibration log) is then in last_calibration().
+  void request_calibration(bool on) { calibrate_next_ = on; }
+  const nlohmann::json& last_calibration() const { return last_calibration_; }
+  void clear_calibration_record() { last_calibration_ = nullptr; }
 
   // The weight as the arithmetic sees it: storage faults applied when storage is attached.
   torch::Tensor read_weight(const torch::Tensor& w, Mode mode);
@@ -73,7 +88,12 @@ class LayerHardware : public torch::nn::Module {
   virtual void reset_stats() {}
 
  private:
+  torch::Tensor calibrate(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
+
   std::shared_ptr<WeightStorage> storage_;
+  std::shared_ptr<inject::ErrorModel> error_model_;
+  bool calibrate_next_ = false;
+  nlohmann::json last_calibration_;
 };
 
 // Parsed, validated options of one hardware type.

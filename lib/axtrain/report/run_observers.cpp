@@ -107,3 +107,25 @@ void Progress::on_epoch(const train::EpochRecord& r, train::Trainer& t) {
 }
 
 }  // namespace ax::report
+
+namespace ax::report {
+
+CalibrationLog::CalibrationLog(std::string path, std::int64_t keep_through_epoch) : path_(std::move(path)) {
+  if (!file_exists(path_)) return;
+  std::ifstream in(path_);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.value("epoch", std::int64_t{0}) <= keep_through_epoch) kept += line + "\n";
+  }
+  write_file_atomic(path_, kept);
+}
+
+void CalibrationLog::on_calibration(const train::CalibrationEvent& e) {
+  nlohmann::json j{{"epoch", e.epoch}, {"batch", e.global_batch}, {"phase", e.phase}, {"seconds", e.seconds},
+                   {"layers", e.layers}};
+  std::ofstream out(path_, std::ios::app);
+  out << j.dump() << '\n';
+}
+
+}  // namespace ax::report

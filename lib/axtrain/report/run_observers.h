@@ -54,6 +54,18 @@ class Progress final : public train::Observer {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
+// calibration.jsonl: one JSON line per error-model calibration (per-layer coefficients, mean,
+// variance, binned error profile — the data of Li et al. Fig. 2). On resume, lines after the
+// checkpoint's epoch are dropped first so the file matches an uninterrupted run.
+class CalibrationLog final : public train::Observer {
+ public:
+  CalibrationLog(std::string path, std::int64_t keep_through_epoch);
+  void on_calibration(const train::CalibrationEvent& e) override;
+
+ private:
+  std::string path_;
+};
+
 std::string format_duration(double seconds);
 
 }  // namespace ax::report

@@ -32,7 +32,7 @@ SplitMetrics SplitMetrics::from_json(const nlohmann::json& j) {
 }
 
 nlohmann::json Seconds::to_json() const {
-  return {{"data", data}, {"forward", forward}, {"backward", backward}, {"eval", eval}, {"total", total}};
+  return {{"data", data}, {"forward", forward}, {"backward", backward}, {"eval", eval}, {"total", total}, {"calibration", calibration}};
 }
 
 nlohmann::json EpochRecord::to_json() const {

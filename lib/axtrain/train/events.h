@@ -22,7 +22,9 @@ struct SplitMetrics {
 };
 
 struct Seconds {
-  double data = 0, forward = 0, backward = 0, eval = 0, total = 0;
+  // calibration: accurate-model work of error-injection calibrations (the whole step of a
+  // calibration batch, or the extra calibration forward); not included in forward/backward.
+  double data = 0, forward = 0, backward = 0, eval = 0, total = 0, calibration = 0;
   nlohmann::json to_json() const;
 };
 
@@ -48,6 +50,14 @@ struct PhaseRecord {
   std::int64_t batches = 0;
   double seconds = 0.0;              // training time spent in this phase (eval excluded)
   nlohmann::json to_json() const;
+};
+
+// One calibration of the error models (error-injection phases).
+struct CalibrationEvent {
+  std::int64_t epoch = 0, global_batch = 0;
+  std::string phase;
+  double seconds = 0.0;
+  nlohmann::json layers;  // layer name → the error model's record (coefficients, binned profile)
 };
 
 struct BatchEvent {

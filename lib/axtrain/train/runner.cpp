@@ -103,9 +103,11 @@ RunResult run_training(const config::RunConfig& cfg_in, const RunOptions& opt) {
   }
   report::MetricsWriter metrics(metrics_path, header);
   report::CheckpointWriter checkpoints(result.run_dir, cfg.output.checkpoint_every);
+  report::CalibrationLog calibration(result.run_dir + "/calibration.jsonl", trainer.epochs_done());
   trainer.add_observer(&progress);
   trainer.add_observer(&metrics);
   trainer.add_observer(&checkpoints);
+  trainer.add_observer(&calibration);
   progress.line(fmt::format("run {} → {}", cfg.name, result.run_dir));
   progress.line(fmt::format("data {}: {}; model {} ({} parameters); hardware {}; {} epochs of {} batches; "
                             "{} threads on {}",

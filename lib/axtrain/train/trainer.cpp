@@ -63,7 +63,52 @@ Trainer::Trainer(const config::RunConfig& cfg, data::Dataset& data,
     segments_[s].end = s + 1 < segments_.size() ? segments_[s + 1].start : total_batches_;
   phase_seconds_.assign(cfg_.phases.size(), 0.0);
   phase_batches_.assign(cfg_.phases.size(), 0);
+  attach_error_models();
   model_->to(device_);
+}
+
+void Trainer::attach_error_models() {
+  bool any = false;
+  for (const auto& p : cfg_.phases) any = any || p.mode == hw::Mode::Inject;
+  if (!any) return;
+  bool first = true;
+  for (const auto& l : layers::mac_layers(*model_)) {
+    inject::ErrorModelOptions o = cfg_.inject.model;
+    if (cfg_.inject.kind_auto) o.kind = l.layer->hardware().default_error_kind();
+    if (first) error_kind_ = o.kind;
+    first = false;
+    l.layer->hardware().set_error_model(inject::make_error_model(o));
+  }
+}
+
+bool Trainer::calibrates(std::size_t ph, std::int64_t g) const {
+  const auto& p = cfg_.phases[ph];
+  if (p.mode != hw::Mode::Inject) return false;
+  const std::int64_t k = g - phase_start_[ph];
+  if (k == 0) return true;  // every inject phase starts from a fresh calibration
+  std::int64_t every = p.calibrate.every_batches;
+  if (every == 0) {
+    std::int64_t per_epoch = p.calibrate.per_epoch;
+    if (per_epoch == 0 && error_kind_ == inject::Kind::Gaussian) every = 10;
+    else every = std::max<std::int64_t>(1, batches_per_epoch_ / std::max<std::int64_t>(per_epoch ? per_epoch : 5, 1));
+  }
+  return k % every == 0;
+}
+
+void Trainer::request_calibration(bool on) {
+  for (const auto& l : layers::mac_layers(*model_)) {
+    l.layer->hardware().request_calibration(on);
+    if (on) l.layer->hardware().clear_calibration_record();
+  }
+}
+
+nlohmann::json Trainer::collect_calibration() {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& l : layers::mac_layers(*model_)) {
+    const nlohmann::json& r = l.layer->hardware().last_calibration();
+    if (!r.is_null()) j[l.name] = r;
+  }
+  return j;
 }
 
 std::size_t Trainer::phase_of(std::int64_t b) const {
@@ -210,6 +255,19 @@ void Trainer::run() {
       rec.seconds.data += since(t0);
 
       torch::manual_seed(derive_seed(cfg_.seed, 0xba7cull, static_cast<std::uint64_t>(g)));
+      const bool calibration = calibrates(ph, g);
+      const double fraction = cfg_.phases[ph].calibrate.fraction;
+      auto tc = Clock::now();
+      if (calibration && fraction < 1.0) {
+        // Calibrate on part of the batch with an extra accurate forward, then inject as usual.
+        torch::NoGradGuard ng;
+        std::int64_t part = std::max<std::int64_t>(2, static_cast<std::int64_t>(std::ceil(fraction * static_cast<double>(x.size(0)))));
+        request_calibration(true);
+        model_->forward(x.narrow(0, 0, std::min(part, x.size(0))));
+        request_calibration(false);
+      } else if (calibration) {
+        request_calibration(true);
+      }
       auto t1 = Clock::now();
       torch::Tensor out = model_->forward(x);
       torch::Tensor loss = loss_of(out, y);
@@ -225,7 +283,28 @@ void Trainer::run() {
         throw Error(fmt::format("training diverged: loss is {} at epoch {}, batch {} (lower the learning rate?)",
                                 loss_v, epoch + 1, g - first + 1));
       std::int64_t c = out.argmax(1).eq(y).sum().item<std::int64_t>();
-      rec.seconds.backward += since(t2);
+      const auto t3 = Clock::now();
+      auto secs = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+      if (calibration) {
+        request_calibration(false);
+        CalibrationEvent ce;
+        ce.epoch = epoch + 1;
+        ce.global_batch = g;
+        ce.phase = cfg_.phases[ph].name;
+        ce.layers = collect_calibration();
+        if (fraction < 1.0) {
+          ce.seconds = secs(tc, t1);
+          rec.seconds.backward += secs(t2, t3);
+        } else {
+          // The whole step of a calibration batch is accurate-model work: book it as calibration.
+          ce.seconds = secs(tc, t3);
+          rec.seconds.forward -= secs(t1, t2);
+        }
+        rec.seconds.calibration += ce.seconds;
+        for (auto* o : observers_) o->on_calibration(ce);
+      } else {
+        rec.seconds.backward += secs(t2, t3);
+      }
       phase_seconds_[ph] += since(t0);
       phase_batches_[ph] += 1;
 
@@ -344,7 +423,8 @@ void Trainer::load(const std::string& file) {
       e.test = SplitMetrics::from_json(r["test"]);
     }
     const auto& sec = r["seconds"];
-    e.seconds = {sec["data"], sec["forward"], sec["backward"], sec["eval"], sec["total"]};
+    e.seconds = {sec["data"], sec["forward"], sec["backward"], sec["eval"], sec["total"],
+                 sec.value("calibration", 0.0)};
     e.images_per_s = r["images_per_s"];
     if (r.contains("extra")) e.extra = r["extra"];
     history_.push_back(e);

@@ -27,6 +27,7 @@ class Observer {
   virtual ~Observer() = default;
   virtual void on_phase(const config::PhaseSpec& phase, std::int64_t epoch) {}
   virtual void on_batch(const BatchEvent& e) {}
+  virtual void on_calibration(const CalibrationEvent& e) {}
   virtual void on_epoch(const EpochRecord& r, Trainer& t) {}
   virtual void on_end(Trainer& t) {}
 };
@@ -72,6 +73,11 @@ class Trainer {
   torch::Tensor loss_of(const torch::Tensor& out, const torch::Tensor& y) const;
   SplitMetrics evaluate_once(std::uint64_t seed);
   std::vector<std::int64_t> epoch_order(std::int64_t epoch) const;
+  void attach_error_models();
+  // Whether global batch g (of phase ph) is a calibration batch of an inject phase.
+  bool calibrates(std::size_t ph, std::int64_t g) const;
+  void request_calibration(bool on);
+  nlohmann::json collect_calibration();
 
   const config::RunConfig& cfg_;
   data::Dataset& data_;
@@ -87,6 +93,7 @@ class Trainer {
   std::vector<EpochRecord> history_;
   std::vector<double> phase_seconds_;
   std::vector<std::int64_t> phase_batches_;
+  inject::Kind error_kind_ = inject::Kind::Polynomial;  // of the first approximate layer
 };
 
 // Seeds derived from the run seed: for epoch orders, batches, evaluations.

@@ -1,0 +1,22 @@
+// The point-wise injection op of the polynomial error model, y = u + b(ũ) + max(σ(ũ), 0)·ε,
+// ũ = clamp(u, lo, hi), ε ~ N(0, 1) from torch's default generator.
+//
+// poly_inject is one custom autograd function with a fused element loop: it saves only u (and
+// the coefficients) and recomputes b′(ũ) in backward — the gradient checkpointing of Li et al.
+// §3.4 for the added point-wise nodes. poly_inject_composed is the same computation as ordinary
+// autograd ops (which keep their intermediates); both give identical values and gradients.
+#pragma once
+#include <torch/types.h>
+
+namespace ax::inject {
+
+struct PolyInjectArgs {
+  torch::Tensor mean_coef, std_coef;  // float64, lowest order first
+  double lo = 0.0, hi = 0.0;          // calibrated range of u
+  bool corrected_gradient = true;     // gradient 1 + b′(u)·1{lo ≤ u ≤ hi}, else 1
+};
+
+torch::Tensor poly_inject(const torch::Tensor& u, const PolyInjectArgs& a);
+torch::Tensor poly_inject_composed(const torch::Tensor& u, const PolyInjectArgs& a);
+
+}  // namespace ax::inject
