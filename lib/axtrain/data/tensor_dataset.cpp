@@ -1,5 +1,7 @@
 #include "axtrain/data/tensor_dataset.h"
 
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include "axtrain/core/errors.h"
@@ -23,24 +25,21 @@ void check_labels(const torch::Tensor& y, std::int64_t num_classes, const std::s
                                 lo < 0 ? lo : hi, num_classes - 1));
 }
 
-TensorDataset::TensorDataset(Split train, Split test, std::int64_t num_classes,
-                             const DataSpec& spec)
-    : train_(std::move(train)),
-      test_(std::move(test)),
-      num_classes_(num_classes),
-      augmentation_(spec.augmentation) {
-  const auto& norm = spec.normalisation;
-  std::int64_t channels = is_image(train_.x) ? train_.x.size(1) : train_.x.size(1);
-  std::vector<std::int64_t> bshape = is_image(train_.x) ? std::vector<std::int64_t>{1, channels, 1, 1}
-                                                       : std::vector<std::int64_t>{1, channels};
-  if (norm.kind == Normalisation::Kind::Dataset && train_.x.size(0) > 0) {
-    torch::Tensor f = to_float(train_.x);
-    std::vector<std::int64_t> dims = is_image(f) ? std::vector<std::int64_t>{0, 2, 3}
-                                                 : std::vector<std::int64_t>{0};
-    mean_ = f.mean(dims).reshape(bshape);
+std::pair<torch::Tensor, torch::Tensor> normalisation_stats(const Normalisation& norm,
+                                                            const torch::Tensor& train_x) {
+  const bool image = is_image(train_x);
+  const std::int64_t channels = train_x.size(1);
+  std::vector<std::int64_t> bshape = image ? std::vector<std::int64_t>{1, channels, 1, 1}
+                                           : std::vector<std::int64_t>{1, channels};
+  if (norm.kind == Normalisation::Kind::Dataset && train_x.size(0) > 0) {
+    torch::Tensor f = to_float(train_x);
+    std::vector<std::int64_t> dims = image ? std::vector<std::int64_t>{0, 2, 3}
+                                           : std::vector<std::int64_t>{0};
+    torch::Tensor mean = f.mean(dims).reshape(bshape);
     torch::Tensor sd = f.std(dims, /*unbiased=*/false).reshape(bshape);
-    inv_std_ = 1.0 / torch::where(sd > 1e-12, sd, torch::ones_like(sd));
-  } else if (norm.kind == Normalisation::Kind::Custom) {
+    return {mean, 1.0 / torch::where(sd > 1e-12, sd, torch::ones_like(sd))};
+  }
+  if (norm.kind == Normalisation::Kind::Custom) {
     auto expand = [&](const std::vector<double>& v) {
       if (v.size() != 1 && static_cast<std::int64_t>(v.size()) != channels)
         throw ConfigError(fmt::format(
@@ -50,9 +49,24 @@ TensorDataset::TensorDataset(Split train, Split test, std::int64_t num_classes,
       for (std::int64_t c = 0; c < channels; ++c) f[c] = static_cast<float>(v.size() == 1 ? v[0] : v[c]);
       return torch::tensor(f).reshape(bshape);
     };
-    mean_ = expand(norm.mean);
-    inv_std_ = 1.0 / expand(norm.std);
+    return {expand(norm.mean), 1.0 / expand(norm.std)};
   }
+  return {};
+}
+
+torch::Tensor scale_and_normalise(const torch::Tensor& x, const torch::Tensor& mean,
+                                  const torch::Tensor& inv_std) {
+  torch::Tensor f = to_float(x);
+  return mean.defined() ? (f - mean) * inv_std : f;
+}
+
+TensorDataset::TensorDataset(Split train, Split test, std::int64_t num_classes,
+                             const DataSpec& spec)
+    : train_(std::move(train)),
+      test_(std::move(test)),
+      num_classes_(num_classes),
+      augmentation_(spec.augmentation) {
+  std::tie(mean_, inv_std_) = normalisation_stats(spec.normalisation, train_.x);
 }
 
 std::vector<std::int64_t> TensorDataset::input_shape() const {
@@ -67,8 +81,7 @@ Batch TensorDataset::load(Part part, const std::vector<std::int64_t>& idx, bool 
                           std::mt19937_64& rng) const {
   const Split& s = split(part);
   torch::Tensor index = torch::tensor(idx, torch::kInt64);
-  torch::Tensor x = to_float(s.x.index_select(0, index));
-  if (mean_.defined()) x = (x - mean_) * inv_std_;
+  torch::Tensor x = scale_and_normalise(s.x.index_select(0, index), mean_, inv_std_);
   if (augment && is_image(x) && augmentation_.any()) x = augment_images(x, augmentation_, rng);
   return {x.contiguous(), s.y.index_select(0, index)};
 }

@@ -1,6 +1,8 @@
 // TensorDataset: a dataset held in memory as tensors — images as uint8 [N, C, H, W] (scaled to
 // [0, 1] on load) or tabular rows as float [N, F]. Applies normalisation and augmentation.
 #pragma once
+#include <utility>
+
 #include "axtrain/data/dataset.h"
 #include "axtrain/data/spec.h"
 
@@ -33,6 +35,14 @@ class TensorDataset final : public Dataset {
 
 // Random crop (after zero padding) and horizontal flip of a float image batch [B, C, H, W].
 torch::Tensor augment_images(const torch::Tensor& x, const Augmentation& a, std::mt19937_64& rng);
+// Per-channel (per-feature) mean and 1/std, broadcastable to a batch, for `norm`: from the
+// examples train_x (uint8 images scaled to [0, 1], or float rows) for Normalisation::Dataset, from
+// the config for Custom; undefined tensors for None.
+std::pair<torch::Tensor, torch::Tensor> normalisation_stats(const Normalisation& norm,
+                                                            const torch::Tensor& train_x);
+// uint8 images -> float in [0, 1] (float rows as they are), then (x - mean) * inv_std if defined.
+torch::Tensor scale_and_normalise(const torch::Tensor& x, const torch::Tensor& mean,
+                                  const torch::Tensor& inv_std);
 // Checks labels are in [0, num_classes) and throws DataError naming `file` otherwise.
 void check_labels(const torch::Tensor& y, std::int64_t num_classes, const std::string& file);
 
