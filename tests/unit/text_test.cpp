@@ -25,4 +25,16 @@ TEST(Text, ExpandEnv) {
   EXPECT_THROW(expand_env("${AXTRAIN_TEST_VAR_UNSET}/x", "w"), ConfigError);
 }
 
+TEST(Text, ExpandEnvNestedDefault) {
+  setenv("AXTRAIN_TEST_VAR", "/data", 1);
+  unsetenv("AXTRAIN_TEST_VAR_UNSET");
+  // Unset outer variable: the default is expanded, including its own ${...}.
+  EXPECT_EQ(expand_env("${AXTRAIN_TEST_VAR_UNSET:-${AXTRAIN_TEST_VAR}/cache}/c10", "w"), "/data/cache/c10");
+  // Set outer variable: the default (even one naming an unset variable) is not evaluated.
+  EXPECT_EQ(expand_env("${AXTRAIN_TEST_VAR:-${AXTRAIN_TEST_VAR_UNSET}}/c10", "w"), "/data/c10");
+  EXPECT_EQ(expand_env("${AXTRAIN_TEST_VAR_UNSET:-${AXTRAIN_TEST_VAR_UNSET:-a}b}", "w"), "ab");
+  EXPECT_THROW(expand_env("${AXTRAIN_TEST_VAR_UNSET:-${AXTRAIN_TEST_VAR_UNSET}}", "w"), ConfigError);
+  EXPECT_THROW(expand_env("${AXTRAIN_TEST_VAR_UNSET:-${HOME}", "w"), ConfigError);
+}
+
 }  // namespace ax

@@ -47,12 +47,29 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
   return out;
 }
 
+namespace {
+// Index of the '}' closing the "${" that starts at `open`, skipping nested "${...}" pairs; npos if
+// unterminated.
+std::size_t closing_brace(const std::string& text, std::size_t open) {
+  int depth = 0;
+  for (std::size_t i = open; i < text.size(); ++i) {
+    if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+      ++depth;
+      ++i;
+    } else if (text[i] == '}' && --depth == 0) {
+      return i;
+    }
+  }
+  return std::string::npos;
+}
+}  // namespace
+
 std::string expand_env(const std::string& text, const std::string& where) {
   std::string out;
   std::size_t i = 0;
   while (i < text.size()) {
     if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
-      std::size_t end = text.find('}', i + 2);
+      std::size_t end = closing_brace(text, i);
       if (end == std::string::npos)
         throw ConfigError(fmt::format("{}: unterminated '${{' in '{}'", where, text));
       std::string body = text.substr(i + 2, end - i - 2);
@@ -67,7 +84,7 @@ std::string expand_env(const std::string& text, const std::string& where) {
       if (value && *value) {
         out += value;
       } else if (has_fallback) {
-        out += fallback;
+        out += expand_env(fallback, where);  // the default may itself hold ${...}
       } else {
         throw ConfigError(fmt::format(
             "{}: environment variable '{}' is not set (in '{}'); set it or write ${{{}:-default}}",
