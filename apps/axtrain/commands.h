@@ -9,5 +9,7 @@ void add_run(CLI::App& app);
 void add_validate(CLI::App& app);
 void add_list(CLI::App& app);
 void add_bench(CLI::App& app);
+void add_probe(CLI::App& app);
+void add_lut(CLI::App& app);
 
 }  // namespace ax::cli

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   ax::cli::add_validate(app);
   ax::cli::add_list(app);
   ax::cli::add_bench(app);
+  ax::cli::add_probe(app);
+  ax::cli::add_lut(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -96,6 +96,10 @@ nlohmann::json LayerHardware::stats() const {
   return j;
 }
 
+void LayerHardware::reset_stats() {
+  if (storage_) storage_->reset_stats();
+}
+
 Registry<HardwareParser>& hardware_registry() {
   static Registry<HardwareParser> r("hardware type");
   return r;

@@ -37,6 +37,7 @@ class WeightStorage : public torch::nn::Module {
   // The weight as read from storage for one forward pass (gradient passes straight through).
   virtual torch::Tensor read(const torch::Tensor& w) = 0;
   virtual nlohmann::json stats() const { return nlohmann::json::object(); }
+  virtual void reset_stats() {}
 };
 
 // The integer view of one accurate evaluation (for `axtrain probe` and bit-exact tests): the
@@ -85,7 +86,8 @@ class LayerHardware : public torch::nn::Module {
 
   // Per-layer statistics for metrics (e.g. saturation rates); merged with the storage's.
   virtual nlohmann::json stats() const;
-  virtual void reset_stats() {}
+  // Starts new statistics (the trainer calls it after every epoch); overrides call the base.
+  virtual void reset_stats();
 
  private:
   torch::Tensor calibrate(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);

@@ -1,7 +1,11 @@
 // One line per hardware model. Adding a model = one folder under hw/ + one line here.
 #include "axtrain/hw/hardware.h"
+#include "axtrain/hw/analog/analog.h"
+#include "axtrain/hw/approx_mul/approx_mul.h"
 #include "axtrain/hw/fixed_point/fixed_point.h"
 #include "axtrain/hw/ideal/ideal.h"
+#include "axtrain/hw/ntv/ntv.h"
+#include "axtrain/hw/sc/options.h"
 
 namespace ax::hw {
 
@@ -11,6 +15,18 @@ void register_all() {
   r.add("ideal", "exact float arithmetic (reference)", IdealOptions::parse);
   r.add("fixed_point", "n-bit fake-quantised inputs and weights, float accumulation (INT8 baseline)",
         FixedPointOptions::parse);
+  r.add("sc", "stochastic computing: LFSR streams, AND multiply, OR/counter accumulate (Li et al.)",
+        sc::ScOptions::parse);
+  r.add("approx_mul",
+        "sign-magnitude products on an approximate multiplier (EvoApprox table, DRUM, UDM), integer accumulation",
+        ApproxMulOptions::parse);
+  r.add("analog", "compute-in-memory arrays, partial sums read by low-resolution ADCs (Li et al.)",
+        AnalogOptions::parse);
+  r.add("ntv", "ideal arithmetic with near-threshold SRAM weight storage (random bit flips, AxTrain)",
+        NtvOptions::parse);
+  auto& st = storage_registry();
+  st.add("ntv", "near-threshold SRAM weights: B-bit dynamic fixed point, each bit flips with flip_rate",
+         NtvStorageOptions::parse);
 }
 
 }  // namespace ax::hw

@@ -1,0 +1,238 @@
+#include "axtrain/hw/analog/analog_hw.h"
+
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "axtrain/core/errors.h"
+#include "axtrain/hw/analog/kernel.h"
+#include "axtrain/hw/analog/proxy.h"
+
+namespace ax::hw {
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::int64_t kMaxBins = std::int64_t{1} << 20;
+
+// Linear layers may have leading batch dimensions; the kernel takes [rows, in].
+torch::Tensor rows_of(const torch::Tensor& t, const MacOp& op) {
+  return op.kind == MacOp::Kind::Linear ? t.reshape({-1, t.size(-1)}) : t;
+}
+}  // namespace
+
+AnalogHardware::AnalogHardware(AnalogOptions o) : o_(std::move(o)) {
+  full_scale_ = register_buffer("full_scale", torch::scalar_tensor(kNaN, torch::kFloat64));
+  proxy_clamp_ = register_buffer("proxy_clamp", torch::scalar_tensor(kNaN, torch::kFloat64));
+  calibrated_ = register_buffer("calibrated_batches", torch::scalar_tensor(0, torch::kInt64));
+}
+
+torch::Tensor AnalogHardware::forward(const torch::Tensor& x, const torch::Tensor& w,
+                                      const MacOp& op, Mode mode) {
+  struct Guard {
+    bool& flag;
+    ~Guard() { flag = false; }
+  } guard{in_forward_};
+  in_forward_ = true;
+  calibrated_this_forward_ = false;
+  return LayerHardware::forward(x, w, op, mode);
+}
+
+AnalogHardware::Operands AnalogHardware::quantise(const torch::Tensor& x, const torch::Tensor& w) const {
+  torch::NoGradGuard g;
+  Operands q;
+  torch::Tensor xa = x.detach().to(torch::kCPU).abs();
+  QuantParams qx = choose_quant(xa, o_.input, /*allow_signed=*/false);
+  torch::Tensor mag = quantize_codes(xa, qx);
+  q.xc = torch::where(x.detach().to(torch::kCPU) < 0, -mag, mag).to(torch::kInt32);
+  torch::Tensor wd = w.detach().to(torch::kCPU);
+  QuantParams qw = choose_quant(wd, o_.weight);
+  q.wc = quantize_codes(wd, qw).to(torch::kInt32);
+  q.sa = qx.scale;
+  q.sw = qw.scale;
+  q.max_x = qx.hi;
+  q.max_w = qw.hi;
+  return q;
+}
+
+std::int64_t AnalogHardware::array_size(const MacOp& op, const torch::Tensor& w) const {
+  if (op.kind == MacOp::Kind::Linear) return o_.linear_array_size;
+  return o_.array_size > 0 ? o_.array_size : w.size(2) * w.size(3);
+}
+
+AnalogHardware::Range AnalogHardware::configured_range(const Operands& q, const MacOp& op) const {
+  Range r{kNaN, kNaN};
+  if (o_.adc_bits == 0) r.fs = kInf;
+  else if (o_.full_scale == AnalogOptions::FullScale::Max)
+    r.fs = analog::max_partial_sum(array_size(op, q.wc), q.max_x, q.max_w);
+  else if (o_.full_scale == AnalogOptions::FullScale::Fixed) r.fs = o_.full_scale_value;
+  if (o_.clamp == AnalogOptions::Clamp::None) r.clamp = kInf;
+  else if (o_.clamp == AnalogOptions::Clamp::Fixed) r.clamp = o_.clamp_value;
+  else if (o_.adc_bits == 0) r.clamp = kInf;
+  else if (o_.proxy == AnalogOptions::Proxy::PerArray) r.clamp = r.fs;
+  return r;
+}
+
+std::int64_t AnalogHardware::check_kernel_range(std::int64_t A, const Operands& q) const {
+  const double pmax = analog::max_partial_sum(A, q.max_x, q.max_w);
+  if (pmax > static_cast<double>(std::numeric_limits<std::int32_t>::max()))
+    throw ConfigError(fmt::format(
+        "analog: partial sums of {} elements of {}-bit inputs and {}-bit weights reach {} and overflow "
+        "the int32 kernel; lower input/weight bits or the array size", A, o_.input.bits, o_.weight.bits, pmax));
+  return static_cast<std::int64_t>(pmax);
+}
+
+void AnalogHardware::accumulate_histogram(const Operands& q, const MacOp& op,
+                                          std::vector<std::int64_t>& hist, std::int64_t& width) const {
+  const std::int64_t A = array_size(op, q.wc);
+  const std::int64_t pmax = check_kernel_range(A, q);
+  if (hist.empty()) {
+    width = (pmax + kMaxBins) / kMaxBins;  // ceil((pmax + 1) / kMaxBins)
+    hist.assign(static_cast<std::size_t>(pmax / width + 1), 0);
+  }
+  analog::histogram(rows_of(q.xc, op), q.wc, op, A, width, hist);
+}
+
+AnalogHardware::Range AnalogHardware::range_from_histogram(const Operands& q, const MacOp& op,
+                                                           const std::vector<std::int64_t>& hist,
+                                                           std::int64_t width) const {
+  Range r = configured_range(q, op);
+  double n = 0;
+  for (std::int64_t c : hist) n += static_cast<double>(c);
+  // Value represented by bin b: exact for width 1, the bin's centre otherwise.
+  auto value = [&](std::size_t b) {
+    return static_cast<double>(b) * static_cast<double>(width) + 0.5 * static_cast<double>(width - 1);
+  };
+  if (o_.full_scale == AnalogOptions::FullScale::Calibrate) {
+    const double rank = std::max(1.0, std::ceil(o_.percentile / 100.0 * n));
+    double cum = 0;
+    std::size_t b = 0;
+    for (; b < hist.size(); ++b) {
+      cum += static_cast<double>(hist[b]);
+      if (cum >= rank) break;
+    }
+    r.fs = std::max(1.0, value(std::min(b, hist.size() - 1)));
+  }
+  if (o_.clamp == AnalogOptions::Clamp::Auto) {
+    if (o_.proxy == AnalogOptions::Proxy::PerArray) {
+      r.clamp = r.fs;
+    } else {
+      double s = 0;
+      for (std::size_t b = 0; b < hist.size(); ++b)
+        if (hist[b]) s += static_cast<double>(hist[b]) * std::min(value(b), r.fs);
+      const double arrays = static_cast<double>(analog::arrays_per_output(q.wc, array_size(op, q.wc)));
+      r.clamp = std::max(1.0, n > 0 ? arrays * s / n : r.fs);
+    }
+  }
+  return r;
+}
+
+AnalogHardware::Range AnalogHardware::range(const Operands& q, const MacOp& op) {
+  if (!o_.needs_calibration()) return configured_range(q, op);
+  const std::int64_t done = calibrated_.item<std::int64_t>();
+  const bool store = is_training() && done < o_.calibration_batches &&
+                     !(in_forward_ && calibrated_this_forward_);
+  if (store) {
+    accumulate_histogram(q, op, hist_, hist_width_);
+    Range r = range_from_histogram(q, op, hist_, hist_width_);
+    torch::NoGradGuard g;
+    full_scale_.fill_(r.fs);
+    proxy_clamp_.fill_(r.clamp);
+    calibrated_.fill_(done + 1);
+    if (in_forward_) calibrated_this_forward_ = true;
+    if (done + 1 == o_.calibration_batches) {
+      hist_.clear();
+      hist_.shrink_to_fit();
+    }
+    return r;
+  }
+  if (done > 0) return {full_scale_.item<double>(), proxy_clamp_.item<double>()};
+  std::vector<std::int64_t> h;
+  std::int64_t width = 0;
+  accumulate_histogram(q, op, h, width);
+  return range_from_histogram(q, op, h, width);
+}
+
+AnalogHardware::Run AnalogHardware::run(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
+  Run r;
+  r.q = quantise(x, w);
+  const std::int64_t A = array_size(op, w);
+  check_kernel_range(A, r.q);
+  const Range rg = range(r.q, op);
+  analog::Adc adc;
+  r.step = 1.0;
+  if (o_.adc_bits > 0) {
+    adc.levels = o_.levels();
+    adc.gain = static_cast<double>(adc.levels) / rg.fs;
+    adc.full_scale = rg.fs;
+    r.step = rg.fs / static_cast<double>(adc.levels);
+  }
+  analog::RunResult res = analog::run(rows_of(r.q.xc, op), r.q.wc, op, A, adc);
+  partial_sums_ += res.partial_sums;
+  saturated_ += res.saturated;
+  r.acc = res.acc;
+  if (op.kind == MacOp::Kind::Linear) {
+    std::vector<std::int64_t> shape(x.sizes().begin(), x.sizes().end());
+    shape.back() = w.size(0);
+    r.acc = r.acc.reshape(shape);
+  }
+  return r;
+}
+
+torch::Tensor AnalogHardware::exact(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
+  Run r = run(x, w, op);
+  torch::Tensor y = r.acc.to(torch::kFloat64) * (r.step * r.q.sa * r.q.sw);
+  return y.to(x.options());
+}
+
+IntegerTrace AnalogHardware::trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
+  Run r = run(x, w, op);
+  IntegerTrace t;
+  t.input_scale = r.q.sa;
+  t.weight_scale = r.q.sw;
+  t.input_int = r.q.xc;
+  t.weight_int = r.q.wc;
+  t.exact_int = r.acc;
+  t.exact_int_unit = fmt::format("ADC levels of {} integer products", r.step);
+  return t;
+}
+
+torch::Tensor AnalogHardware::proxy(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
+  Operands q = quantise(x, w);
+  torch::Tensor xq = x + (q.xc.to(x.options()) * q.sa - x.detach());
+  torch::Tensor wq = w + (q.wc.to(w.options()) * q.sw - w.detach());
+  double clamp = kInf;
+  if (o_.clamp != AnalogOptions::Clamp::None && (o_.adc_bits > 0 || o_.clamp == AnalogOptions::Clamp::Fixed))
+    clamp = range(q, op).clamp;
+  if (!std::isfinite(clamp)) return op.apply(xq, wq);
+  const double c = clamp * q.sa * q.sw;
+  if (o_.proxy == AnalogOptions::Proxy::Summed) return analog::summed_proxy(xq, wq, c, op);
+  if (op.kind == MacOp::Kind::Linear && x.dim() != 2) {
+    torch::Tensor y = analog::per_array_proxy(rows_of(xq, op), wq, c, op, array_size(op, w));
+    std::vector<std::int64_t> shape(x.sizes().begin(), x.sizes().end());
+    shape.back() = w.size(0);
+    return y.reshape(shape);
+  }
+  return analog::per_array_proxy(xq, wq, c, op, array_size(op, w));
+}
+
+nlohmann::json AnalogHardware::stats() const {
+  nlohmann::json j = LayerHardware::stats();
+  if (partial_sums_ > 0) {
+    j["adc_saturation"] = static_cast<double>(saturated_) / static_cast<double>(partial_sums_);
+    j["partial_sums"] = partial_sums_;
+  }
+  double fs = full_scale_.item<double>(), t = proxy_clamp_.item<double>();
+  if (std::isfinite(fs)) j["full_scale"] = fs;
+  if (std::isfinite(t)) j["proxy_clamp"] = t;
+  return j;
+}
+
+void AnalogHardware::reset_stats() {
+  LayerHardware::reset_stats();
+  partial_sums_ = 0;
+  saturated_ = 0;
+}
+
+}  // namespace ax::hw

@@ -1,0 +1,182 @@
+#include "axtrain/hw/analog/proxy.h"
+
+#include <algorithm>
+
+#include <torch/autograd.h>
+
+namespace ax::hw::analog {
+
+namespace {
+using torch::Tensor;
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+Tensor pos_part(const Tensor& t) { return torch::where(t >= 0, t, torch::zeros_like(t)); }
+Tensor neg_part(const Tensor& t) { return torch::where(t < 0, -t, torch::zeros_like(t)); }
+bool has_negative(const Tensor& t) { return t.numel() > 0 && t.min().item<double>() < 0.0; }
+
+// The input lines: (magnitude, routed to the same lines?) — non-negative inputs need one.
+std::vector<std::pair<Tensor, bool>> input_lines(const Tensor& x) {
+  if (!has_negative(x)) return {{x, true}};
+  return {{pos_part(x), true}, {neg_part(x), false}};
+}
+
+Tensor summed_forward(const Tensor& x, const Tensor& w, double T, const MacOp& op) {
+  Tensor wp = pos_part(w), wn = neg_part(w);
+  Tensor pos, neg;
+  for (const auto& [xi, same] : input_lines(x)) {
+    Tensor p = op.apply(xi, same ? wp : wn), n = op.apply(xi, same ? wn : wp);
+    pos = pos.defined() ? pos + p : p;
+    neg = neg.defined() ? neg + n : n;
+  }
+  return torch::clamp_max(pos, T) - torch::clamp_max(neg, T);
+}
+
+// Unrolled input [nch, A, N·L] of group gi (zero-padded to nch·A elements).
+Tensor array_cols(const Tensor& x, const MacOp& op, std::int64_t kh, std::int64_t kw,
+                  std::int64_t gi, std::int64_t Kg, std::int64_t A) {
+  Tensor cols = op.kind == MacOp::Kind::Linear
+                    ? x.unsqueeze(2)
+                    : torch::im2col(x, {kh, kw}, {op.dilation, op.dilation},
+                                    {op.padding, op.padding}, {op.stride, op.stride});
+  cols = cols.narrow(1, gi * Kg, Kg);  // [N, Kg, L]
+  const std::int64_t nch = (Kg + A - 1) / A, N = cols.size(0), L = cols.size(2);
+  if (nch * A != Kg) cols = torch::constant_pad_nd(cols, {0, 0, 0, nch * A - Kg});
+  return cols.view({N, nch, A, L}).permute({1, 2, 0, 3}).reshape({nch, A, N * L});
+}
+
+// Weights [nch, Og, A] of group gi.
+Tensor array_weights(const Tensor& w, std::int64_t gi, std::int64_t Og, std::int64_t Kg,
+                     std::int64_t A) {
+  Tensor wg = w.narrow(0, gi * Og, Og).reshape({Og, Kg});
+  const std::int64_t nch = (Kg + A - 1) / A;
+  if (nch * A != Kg) wg = torch::constant_pad_nd(wg, {0, nch * A - Kg});
+  return wg.view({Og, nch, A}).permute({1, 0, 2});
+}
+
+Tensor per_array_forward(const Tensor& x, const Tensor& w, double C, const MacOp& op,
+                         std::int64_t A) {
+  const bool conv = op.kind == MacOp::Kind::Conv2d;
+  const std::int64_t G = conv ? op.groups : 1, O = w.size(0), Og = O / G;
+  std::int64_t Kg = 1;
+  for (std::int64_t d = 1; d < w.dim(); ++d) Kg *= w.size(d);
+  const std::int64_t kh = conv ? w.size(2) : 1, kw = conv ? w.size(3) : 1;
+  const auto lines = input_lines(x);
+  std::vector<Tensor> outs;
+  for (std::int64_t gi = 0; gi < G; ++gi) {
+    Tensor wp = array_weights(pos_part(w), gi, Og, Kg, A), wn = array_weights(neg_part(w), gi, Og, Kg, A);
+    Tensor pos, neg;
+    for (const auto& [xi, same] : lines) {
+      Tensor cols = array_cols(xi, op, kh, kw, gi, Kg, A);
+      Tensor p = torch::bmm(same ? wp : wn, cols), n = torch::bmm(same ? wn : wp, cols);
+      pos = pos.defined() ? pos + p : p;
+      neg = neg.defined() ? neg + n : n;
+    }
+    Tensor y = (torch::clamp_max(pos, C) - torch::clamp_max(neg, C)).sum(0);  // [Og, N·L]
+    outs.push_back(y.view({Og, x.size(0), -1}).permute({1, 0, 2}));
+  }
+  Tensor y = G == 1 ? outs[0] : torch::cat(outs, 1);  // [N, O, L]
+  if (!conv) return y.reshape({x.size(0), O});
+  const std::int64_t H = x.size(2), W = x.size(3);
+  const std::int64_t OH = (H + 2 * op.padding - op.dilation * (kh - 1) - 1) / op.stride + 1;
+  const std::int64_t OW = (W + 2 * op.padding - op.dilation * (kw - 1) - 1) / op.stride + 1;
+  return y.reshape({x.size(0), O, OH, OW});
+}
+
+// Samples per slice so that one polarity's partial sums stay below ~16 M elements.
+std::int64_t slice_size(const Tensor& x, const Tensor& w, const MacOp& op, std::int64_t A) {
+  std::int64_t K = 1;
+  for (std::int64_t d = 1; d < w.dim(); ++d) K *= w.size(d);
+  std::int64_t per_sample = ((K + A - 1) / A) * w.size(0);
+  if (op.kind == MacOp::Kind::Conv2d) {
+    const std::int64_t kh = w.size(2), kw = w.size(3);
+    per_sample *= ((x.size(2) + 2 * op.padding - op.dilation * (kh - 1) - 1) / op.stride + 1) *
+                  ((x.size(3) + 2 * op.padding - op.dilation * (kw - 1) - 1) / op.stride + 1);
+  }
+  return std::max<std::int64_t>(1, (std::int64_t{16} << 20) / std::max<std::int64_t>(per_sample, 1));
+}
+
+void save_op(AutogradContext* ctx, const MacOp& op, double clamp, std::int64_t A) {
+  ctx->saved_data["kind"] = static_cast<std::int64_t>(op.kind);
+  ctx->saved_data["stride"] = op.stride;
+  ctx->saved_data["padding"] = op.padding;
+  ctx->saved_data["dilation"] = op.dilation;
+  ctx->saved_data["groups"] = op.groups;
+  ctx->saved_data["clamp"] = clamp;
+  ctx->saved_data["array"] = A;
+}
+
+MacOp load_op(AutogradContext* ctx) {
+  MacOp op;
+  op.kind = static_cast<MacOp::Kind>(ctx->saved_data["kind"].toInt());
+  op.stride = ctx->saved_data["stride"].toInt();
+  op.padding = ctx->saved_data["padding"].toInt();
+  op.dilation = ctx->saved_data["dilation"].toInt();
+  op.groups = ctx->saved_data["groups"].toInt();
+  return op;
+}
+
+// Runs f on slices of the batch (A = 0: the summed form, one slice).
+Tensor sliced(const Tensor& x, const Tensor& w, double clamp, const MacOp& op, std::int64_t A) {
+  if (A == 0) return summed_forward(x, w, clamp, op);
+  const std::int64_t step = slice_size(x, w, op, A), N = x.size(0);
+  if (step >= N) return per_array_forward(x, w, clamp, op, A);
+  std::vector<Tensor> parts;
+  for (std::int64_t s = 0; s < N; s += step)
+    parts.push_back(per_array_forward(x.narrow(0, s, std::min(step, N - s)), w, clamp, op, A));
+  return torch::cat(parts, 0);
+}
+
+struct AnalogProxyFn : torch::autograd::Function<AnalogProxyFn> {
+  static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& w, double clamp,
+                        std::int64_t kind, std::int64_t stride, std::int64_t padding,
+                        std::int64_t dilation, std::int64_t groups, std::int64_t A) {
+    MacOp op{static_cast<MacOp::Kind>(kind), stride, padding, dilation, groups};
+    ctx->save_for_backward({x, w});
+    save_op(ctx, op, clamp, A);
+    return sliced(x, w, clamp, op, A);
+  }
+
+  // Recomputes the split forward with autograd (gradient checkpointing, PAPERS.md §7.9).
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
+    auto saved = ctx->get_saved_variables();
+    const MacOp op = load_op(ctx);
+    const double clamp = ctx->saved_data["clamp"].toDouble();
+    const std::int64_t A = ctx->saved_data["array"].toInt();
+    torch::AutoGradMode enable(true);
+    const Tensor& g = grad_out[0];
+    const std::int64_t N = saved[0].size(0);
+    const std::int64_t step = A == 0 ? N : slice_size(saved[0], saved[1], op, A);
+    Tensor wr = saved[1].detach().requires_grad_(true);
+    std::vector<Tensor> gx;
+    Tensor gw;
+    for (std::int64_t s = 0; s < N; s += step) {
+      const std::int64_t n = std::min(step, N - s);
+      Tensor xr = saved[0].narrow(0, s, n).detach().requires_grad_(true);
+      Tensor y = A == 0 ? summed_forward(xr, wr, clamp, op) : per_array_forward(xr, wr, clamp, op, A);
+      auto gr = torch::autograd::grad({y}, {xr, wr}, {g.narrow(0, s, n)});
+      gx.push_back(gr[0]);
+      gw = gw.defined() ? gw + gr[1] : gr[1];
+    }
+    Tensor gxa = gx.size() == 1 ? gx[0] : torch::cat(gx, 0);
+    return {gxa, gw, Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
+  }
+};
+
+Tensor apply_fn(const Tensor& xq, const Tensor& wq, double clamp, const MacOp& op, std::int64_t A) {
+  return AnalogProxyFn::apply(xq, wq, clamp, static_cast<std::int64_t>(op.kind), op.stride,
+                              op.padding, op.dilation, op.groups, A);
+}
+}  // namespace
+
+torch::Tensor summed_proxy(const torch::Tensor& xq, const torch::Tensor& wq, double clamp,
+                           const MacOp& op) {
+  return apply_fn(xq, wq, clamp, op, 0);
+}
+
+torch::Tensor per_array_proxy(const torch::Tensor& xq, const torch::Tensor& wq, double clamp,
+                              const MacOp& op, std::int64_t array_size) {
+  return apply_fn(xq, wq, clamp, op, array_size);
+}
+
+}  // namespace ax::hw::analog

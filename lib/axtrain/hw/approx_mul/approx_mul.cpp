@@ -1,0 +1,110 @@
+#include "axtrain/hw/approx_mul/approx_mul.h"
+
+#include <fmt/format.h>
+
+#include "axtrain/config/section.h"
+#include "axtrain/hw/approx_mul/proxy.h"
+
+namespace ax::hw {
+
+namespace {
+
+// Largest operand magnitude a QuantSpec can produce (choose_quant's range).
+std::int64_t max_magnitude(const QuantSpec& q) {
+  return q.signedness == Signedness::Signed ? (std::int64_t{1} << (q.bits - 1)) - 1
+                                            : (std::int64_t{1} << q.bits) - 1;
+}
+
+class ApproxMulHardware final : public LayerHardware {
+ public:
+  explicit ApproxMulHardware(std::shared_ptr<const ApproxMulOptions> o) : o_(std::move(o)) {}
+
+  torch::Tensor proxy(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) override {
+    return amul::quantized_mac(x, w, op, choose_quant(x.detach(), o_->input),
+                               choose_quant(w.detach(), o_->weight));
+  }
+
+  torch::Tensor exact(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) override {
+    IntegerTrace t = trace_impl(x, w, op, false);
+    torch::Tensor y = t.exact_int.to(torch::kFloat64) * (t.input_scale * t.weight_scale);
+    return y.to(x.device(), x.scalar_type());
+  }
+
+  IntegerTrace trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) override {
+    return trace_impl(x, w, op, true);
+  }
+
+ private:
+  IntegerTrace trace_impl(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op, bool int64) {
+    torch::NoGradGuard g;
+    QuantParams qx = choose_quant(x.detach(), o_->input), qw = choose_quant(w.detach(), o_->weight);
+    IntegerTrace t;
+    t.input_scale = qx.scale;
+    t.weight_scale = qw.scale;
+    t.input_int = quantize_codes(x.detach(), qx);
+    t.weight_int = quantize_codes(w.detach(), qw);
+    t.exact_int = o_->engine->run(t.input_int, t.weight_int, op);
+    if (int64) t.exact_int = t.exact_int.to(torch::kInt64);
+    t.exact_int_unit = "sum of signed approximate products sign(a)·sign(w)·M(|a|,|w|)";
+    return t;
+  }
+
+  std::shared_ptr<const ApproxMulOptions> o_;
+};
+
+}  // namespace
+
+void ApproxMulOptions::dump(YAML::Node& out) const {
+  YAML::Node m, in, wt;
+  multiplier.dump(m);
+  input.dump(in);
+  weight.dump(wt);
+  out["multiplier"] = m;
+  out["activation_port"] = activation_port == amul::Port::A ? "a" : "b";
+  out["input"] = in;
+  out["weight"] = wt;
+}
+
+std::shared_ptr<LayerHardware> ApproxMulOptions::make(const LayerInfo&) const {
+  return std::make_shared<ApproxMulHardware>(std::make_shared<const ApproxMulOptions>(*this));
+}
+
+std::shared_ptr<const HardwareOptions> ApproxMulOptions::parse(config::Section& s) {
+  auto o = std::make_shared<ApproxMulOptions>();
+  {
+    // A `type:` in a higher layer replaces the whole multiplier mapping (no mixing of a table's
+    // `path` with a drum's `k` across a preset and its overrides).
+    config::Section all = s.section("multiplier");
+    std::vector<config::Section::Layer> layers = all.layers();
+    for (std::size_t i = layers.size(); i-- > 0;) {
+      if (layers[i].node["type"].IsDefined()) {
+        layers.erase(layers.begin(), layers.begin() + static_cast<std::ptrdiff_t>(i));
+        break;
+      }
+    }
+    config::Section ms(std::move(layers), all.path());
+    o->multiplier = amul::MultiplierSpec::parse(ms);
+    ms.finish();
+  }
+  const int n = o->multiplier.bits;
+  o->activation_port = s.get_choice<amul::Port>("activation_port", amul::Port::A,
+                                                {{"a", amul::Port::A}, {"b", amul::Port::B}});
+  const QuantSpec defaults{n + 1, ScalePolicy::MaxAbs, 0.0, Signedness::Signed};
+  for (auto [key, spec] : {std::pair{"input", &o->input}, std::pair{"weight", &o->weight}}) {
+    config::Section q = s.section(key);
+    *spec = QuantSpec::parse(q, defaults, 25);
+    if (max_magnitude(*spec) > static_cast<std::int64_t>(o->multiplier.circuit->max_operand())) {
+      std::string where = q.has("bits") ? "bits" : "signed";
+      q.fail(where, fmt::format("{}-bit {} operands reach magnitude {}, beyond the {}-bit multiplier's {}: use "
+                                "bits ≤ {} with signed: true (sign-magnitude), or bits ≤ {} unsigned",
+                                spec->bits, spec->signedness == Signedness::Signed ? "signed" : "unsigned/auto",
+                                max_magnitude(*spec), n, o->multiplier.circuit->max_operand(), n + 1, n));
+    }
+    q.finish();
+  }
+  o->engine = std::make_shared<amul::IntegerMac>(o->multiplier.circuit, o->activation_port,
+                                                 max_magnitude(o->input), max_magnitude(o->weight));
+  return o;
+}
+
+}  // namespace ax::hw

@@ -1,0 +1,53 @@
+// The integer model of one approx_mul layer: Σ over the dot product of sign(a)·sign(w)·M(|a|, |w|)
+// for integer operand codes, for Linear and Conv2d (stride, padding, dilation, groups).
+//
+// Evaluation strategy (chosen once per configuration):
+//   lut   (n ≤ 8)     signed LUT S[|a|][w + w_max] = sign(w)·M(|a|,|w|) (ports as configured); per
+//                     output row the non-zero inputs of the patch (im2col on the fly, zeros and
+//                     padding skipped; zeros kept if M(0, w) ≠ 0 for some w) each add one LUT row gathered by the weight codes of all
+//                     output channels. int32 accumulator when fan_in · max M < 2^31, else int64.
+//   shift (drum/exact, n > 8)  per operand mantissa m and shift s precomputed once (activations
+//                     per row, weights per layer call); product = (m_a·m_w) << (s_a+s_w); int64.
+//   pair  (udm, n > 8) the multiplier's function per pair (slow, scalar); int64.
+// Rows run in parallel (at::parallel_for).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "axtrain/hw/approx_mul/multiplier.h"
+#include "axtrain/hw/mac_op.h"
+
+namespace ax::hw::amul {
+
+enum class Port { A, B };
+
+class IntegerMac {
+ public:
+  // a_max, w_max: the largest operand magnitudes that will occur (≤ circuit.max_operand()).
+  IntegerMac(std::shared_ptr<const Multiplier> circuit, Port activation_port, std::int64_t a_max,
+             std::int64_t w_max);
+
+  // x_codes: [N, in] (linear) or [N, C, H, W] (conv); w_codes: [O, in] or [O, C/g, kh, kw]; both
+  // integral (any dtype, CPU). Returns the accumulator, int32 or int64, in the op's output shape.
+  torch::Tensor run(const torch::Tensor& x_codes, const torch::Tensor& w_codes, const MacOp& op) const;
+
+  // The product of signed codes a and w exactly as run() forms it (for tests).
+  std::int64_t product(std::int64_t a, std::int64_t w) const;
+  bool uses_lut() const { return !lut_.empty(); }
+  // Whether run() accumulates in int32 for this fan-in.
+  bool int32_accumulator(std::int64_t fan_in) const;
+
+ private:
+  std::shared_ptr<const Multiplier> circuit_;
+  Port port_;
+  std::int64_t a_max_, w_max_;
+  std::vector<std::int32_t> lut_;  // (a_max+1) × (2·w_max+1), empty unless n ≤ 8
+  std::int64_t lut_stride_ = 0;
+  std::uint64_t max_abs_product_ = 0;
+  bool skip_zeros_ = true;  // M(0, w) = 0 for every weight code: zero activations contribute nothing
+};
+
+}  // namespace ax::hw::amul

@@ -1,0 +1,166 @@
+#include "axtrain/hw/sc/emulate.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+namespace ax::hw::sc {
+
+namespace {
+double pick_scale(const torch::Tensor& t, const QuantSpec& q, double max_level) {
+  if (q.policy == ScalePolicy::Fixed) return q.fixed_scale;
+  double m = t.numel() ? t.detach().abs().max().item<double>() : 0.0;
+  if (!(m > 0.0) || !std::isfinite(m)) return 1.0 / max_level;  // all zero: full scale 1
+  double step = m / max_level;
+  return q.policy == ScalePolicy::Pow2 ? std::exp2(std::ceil(std::log2(step))) : step;
+}
+
+torch::Tensor unipolar_levels(const torch::Tensor& t, double step, double hi) {
+  return torch::clamp(torch::round(t / step), 0.0, hi).to(torch::kInt32);
+}
+}  // namespace
+
+torch::Tensor bipolar_levels(const torch::Tensor& t, double step, int length) {
+  const double l = static_cast<double>(length);
+  return torch::clamp(torch::round((t / step + l) * 0.5), 0.0, l);
+}
+
+OperandScales choose_scales(const ScOptions& o, const torch::Tensor& x, const torch::Tensor& w) {
+  OperandScales s;
+  const double l = static_cast<double>(o.stream_length);
+  const bool bipolar = o.encoding == Encoding::Bipolar;
+  s.input = pick_scale(x, o.input, l);
+  s.weight = pick_scale(w, o.weight, bipolar ? l : l - 1.0);
+  if (!bipolar) {
+    if (o.input.signedness == Signedness::Signed) s.split = true;
+    else if (o.input.signedness == Signedness::Auto)
+      s.split = x.numel() > 0 && x.detach().min().item<double>() < 0.0;
+  }
+  return s;
+}
+
+Levels operand_levels(const ScOptions& o, const OperandScales& s, const torch::Tensor& x,
+                      const torch::Tensor& w) {
+  torch::NoGradGuard g;
+  Levels lv;
+  const double l = static_cast<double>(o.stream_length);
+  if (o.encoding == Encoding::Bipolar) {
+    lv.x_pos = bipolar_levels(x, s.input, o.stream_length).to(torch::kInt32);
+    lv.w_pos = bipolar_levels(w, s.weight, o.stream_length).to(torch::kInt32);
+    return lv;
+  }
+  lv.x_pos = unipolar_levels(torch::clamp_min(x, 0.0), s.input, l);
+  if (s.split) lv.x_neg = unipolar_levels(torch::clamp_min(-x, 0.0), s.input, l);
+  lv.w_pos = unipolar_levels(torch::clamp_min(w, 0.0), s.weight, l - 1.0);
+  lv.w_neg = unipolar_levels(torch::clamp_min(-w, 0.0), s.weight, l - 1.0);
+  return lv;
+}
+
+namespace {
+torch::Tensor phases(PhaseMode mode, std::int64_t per_sample, std::int64_t samples,
+                     std::int64_t offset, std::int64_t period) {
+  if (mode == PhaseMode::Random)
+    return torch::randint(0, period, {samples * per_sample}, torch::kInt32);
+  torch::Tensor p = (torch::arange(per_sample, torch::kInt64) + offset).remainder(period);
+  return p.to(torch::kInt32).repeat({samples}).contiguous();
+}
+
+template <class T>
+std::vector<T> streams(const StreamEncoder& enc, const torch::Tensor& levels, const torch::Tensor& ph) {
+  torch::Tensor lv = levels.contiguous();
+  std::vector<T> out(static_cast<std::size_t>(enc.slices() * lv.numel()));
+  enc.encode(lv.numel(), lv.data_ptr<std::int32_t>(), ph.data_ptr<std::int32_t>(), out.data());
+  return out;
+}
+
+template <class T>
+Emulation run(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const ConvGeometry& g0,
+              bool split) {
+  const bool bipolar = o.encoding == Encoding::Bipolar;
+  const int slices = enc.slices();
+  const std::int64_t period = enc.period(), kk = g0.k * g0.k, groups = g0.groups;
+  const std::int64_t cg = g0.c / groups, og = g0.o / groups, nw = g0.o * cg * kk;
+
+  // Activation streams [S][N][C'][H][W]; with split, group g holds its x⁺ then its x⁻ channels.
+  ConvGeometry g = g0;
+  torch::Tensor a = lv.x_pos.reshape({g0.n, g0.c, g0.h, g0.w});
+  if (split) {
+    torch::Tensor an = lv.x_neg.reshape({g0.n, groups, 1, cg, g0.h, g0.w});
+    a = torch::cat({a.reshape({g0.n, groups, 1, cg, g0.h, g0.w}), an}, 2);
+    a = a.reshape({g0.n, 2 * g0.c, g0.h, g0.w});
+    g.c = 2 * g0.c;
+  }
+  const std::int64_t per_sample = g.c * g.h * g.w;
+  std::vector<T> acts = streams<T>(enc, a, phases(o.phase_mode, per_sample, g.n, o.input_offset, period));
+  std::vector<T> wpos = streams<T>(enc, lv.w_pos, phases(o.phase_mode, nw, 1, o.weight_pos_offset, period));
+  std::vector<T> wneg;
+  if (!bipolar)
+    wneg = streams<T>(enc, lv.w_neg, phases(o.phase_mode, nw, 1, o.weight_neg_offset, period));
+
+  if (o.flip_rate > 0.0) {
+    torch::Tensor seeds = torch::randint(0, std::int64_t{1} << 62, {3}, torch::kInt64);
+    auto seed = [&](int i) { return static_cast<std::uint64_t>(seeds[i].item<std::int64_t>()); };
+    flip_bits(acts.data(), static_cast<std::int64_t>(acts.size()), o.flip_rate, seed(0));
+    flip_bits(wpos.data(), static_cast<std::int64_t>(wpos.size()), o.flip_rate, seed(1));
+    if (!wneg.empty()) flip_bits(wneg.data(), static_cast<std::int64_t>(wneg.size()), o.flip_rate, seed(2));
+  }
+
+  // Weight rows [G][S][j][lanes · Og], j = (h · Cg + c) · k² + ky · k + kx (h = 1: the x⁻ half).
+  const std::int64_t lanes = bipolar ? 1 : 2, row = lanes * og, halves = split ? 2 : 1;
+  const std::int64_t jn = halves * cg * kk;
+  std::vector<T> rows(static_cast<std::size_t>(groups * slices * jn * row));
+  for (std::int64_t gi = 0; gi < groups; ++gi)
+    for (std::int64_t s = 0; s < slices; ++s)
+      for (std::int64_t h = 0; h < halves; ++h)
+        for (std::int64_t c = 0; c < cg; ++c)
+          for (std::int64_t q = 0; q < kk; ++q) {
+            T* r = rows.data() + ((gi * slices + s) * jn + (h * cg + c) * kk + q) * row;
+            for (std::int64_t oo = 0; oo < og; ++oo) {
+              const std::int64_t e = s * nw + ((gi * og + oo) * cg + c) * kk + q;
+              if (bipolar) {
+                r[oo] = wpos[e];
+              } else {
+                r[oo] = h == 0 ? wpos[e] : wneg[e];
+                r[og + oo] = h == 0 ? wneg[e] : wpos[e];
+              }
+            }
+          }
+
+  Emulation em;
+  em.counts = torch::zeros({g.n, g.o, g.out_h(), g.out_w()}, torch::kInt32);
+  Accumulate acc = bipolar ? Accumulate::Xnor : o.accumulate;
+  em.stats = sc_conv(g, slices, acc, acts.data(), rows.data(), em.counts.data_ptr<std::int32_t>());
+  return em;
+}
+}  // namespace
+
+Emulation emulate(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const MacOp& op,
+                  const torch::Tensor& x, const torch::Tensor& w) {
+  ConvGeometry g;
+  const bool linear = op.kind == MacOp::Kind::Linear;
+  if (linear) {
+    g.n = x.size(0);
+    g.c = x.size(1);
+    g.o = w.size(0);
+  } else {
+    if (w.size(2) != w.size(3))
+      throw std::invalid_argument("sc: only square convolution kernels are supported");
+    g.n = x.size(0);
+    g.c = x.size(1);
+    g.h = x.size(2);
+    g.w = x.size(3);
+    g.o = w.size(0);
+    g.k = w.size(2);
+    g.stride = op.stride;
+    g.pad = op.padding;
+    g.dilation = op.dilation;
+    g.groups = op.groups;
+  }
+  const bool split = lv.x_neg.defined();
+  Emulation em = o.stream_length == 32 ? run<std::uint32_t>(o, enc, lv, g, split)
+                                       : run<std::uint64_t>(o, enc, lv, g, split);
+  if (linear) em.counts = em.counts.reshape({g.n, g.o});
+  return em;
+}
+
+}  // namespace ax::hw::sc

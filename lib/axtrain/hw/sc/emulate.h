@@ -1,0 +1,45 @@
+// The bit-accurate SC evaluation of one layer: operand levels → LFSR streams (→ bit flips) →
+// packed AND/OR (or counter) kernel → integer stream counts.
+#pragma once
+#include <torch/types.h>
+
+#include "axtrain/hw/mac_op.h"
+#include "axtrain/hw/sc/kernel.h"
+#include "axtrain/hw/sc/options.h"
+#include "axtrain/hw/sc/streams.h"
+
+namespace ax::hw::sc {
+
+// How the operands are quantised for one call (shared by exact, trace and proxy).
+struct OperandScales {
+  double input = 1.0, weight = 1.0;  // value steps: value = level · step (bipolar: (2q − L) · step)
+  bool split = false;                // unipolar inputs with negatives: x = x⁺ − x⁻ on two stream sets
+  // Output value per count: exact = count · input · weight · L.
+  double output(int length) const { return input * weight * static_cast<double>(length); }
+};
+
+// Bipolar level clamp(round((t / step + L) / 2), 0, L) as a float tensor of integral values.
+torch::Tensor bipolar_levels(const torch::Tensor& t, double step, int length);
+
+OperandScales choose_scales(const ScOptions& o, const torch::Tensor& x, const torch::Tensor& w);
+
+// Operand levels as int32 tensors in the operand's shape (unipolar: per polarity; bipolar: one).
+struct Levels {
+  torch::Tensor x_pos, x_neg;  // x_neg undefined unless split; bipolar: x_pos only
+  torch::Tensor w_pos, w_neg;  // bipolar: w_pos only
+};
+Levels operand_levels(const ScOptions& o, const OperandScales& s, const torch::Tensor& x,
+                      const torch::Tensor& w);
+
+struct Emulation {
+  torch::Tensor counts;  // int32, the op's output shape: popcount(o⁺) − popcount(o⁻) summed over
+                         // slices (or: OR; count: per product; bipolar: Σ 2·popcount − L)
+  KernelStats stats;
+};
+
+// Runs the streams through the kernel. Randomness (random phases, flips) comes from torch's
+// default generator. CPU tensors (callers move CUDA inputs).
+Emulation emulate(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const MacOp& op,
+                  const torch::Tensor& x_shape_like, const torch::Tensor& w_shape_like);
+
+}  // namespace ax::hw::sc
