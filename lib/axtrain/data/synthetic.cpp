@@ -6,26 +6,29 @@
 namespace ax::data {
 
 namespace {
-// Smooth prototypes: low-resolution random patterns upsampled to the full size.
+// Class prototypes: for images, low-resolution random patterns (upsampled per example in
+// make_split, so 1000 classes at 224×224 cost no more than the examples themselves); for rows,
+// Gaussian vectors.
 torch::Tensor prototypes(const std::vector<std::int64_t>& shape, std::int64_t classes,
                          torch::Generator& gen) {
   if (shape.size() == 3) {
     std::int64_t c = shape[0], h = shape[1], w = shape[2];
     std::int64_t lh = std::max<std::int64_t>(2, h / 4), lw = std::max<std::int64_t>(2, w / 4);
-    torch::Tensor low = torch::rand({classes, c, lh, lw}, gen);
-    return torch::upsample_bilinear2d(low, {h, w}, /*align_corners=*/false);
+    return torch::rand({classes, c, lh, lw}, gen);
   }
   std::vector<std::int64_t> full{classes};
   full.insert(full.end(), shape.begin(), shape.end());
   return torch::randn(full, gen);
 }
 
-Split make_split(const torch::Tensor& protos, std::int64_t n, double noise, bool image,
-                 torch::Generator& gen) {
+Split make_split(const torch::Tensor& protos, const std::vector<std::int64_t>& shape, std::int64_t n,
+                 double noise, torch::Generator& gen) {
+  const bool image = shape.size() == 3;
   const std::int64_t classes = protos.size(0);
   torch::Tensor y = torch::arange(n, torch::kInt64).remainder(classes);
   y = y.index_select(0, torch::randperm(n, gen));
   torch::Tensor x = protos.index_select(0, y);
+  if (image) x = torch::upsample_bilinear2d(x, {shape[1], shape[2]}, /*align_corners=*/false);
   x = x + noise * torch::randn(x.sizes(), gen);
   if (image) x = torch::clamp(x, 0.0, 1.0).mul(255.0).round().to(torch::kUInt8);
   return {x.contiguous(), y};
@@ -34,10 +37,9 @@ Split make_split(const torch::Tensor& protos, std::int64_t n, double noise, bool
 
 std::unique_ptr<Dataset> SyntheticOptions::open(const DataSpec& spec, std::uint64_t) const {
   torch::Generator gen = at::detail::createCPUGenerator(static_cast<std::uint64_t>(data_seed) + 7919);
-  bool image = shape.size() == 3;
   torch::Tensor protos = prototypes(shape, classes, gen);
-  Split train = make_split(protos, train_size, noise, image, gen);
-  Split test = make_split(protos, test_size, noise, image, gen);
+  Split train = make_split(protos, shape, train_size, noise, gen);
+  Split test = make_split(protos, shape, test_size, noise, gen);
   return std::make_unique<TensorDataset>(std::move(train), std::move(test), classes, spec);
 }
 
