@@ -31,4 +31,11 @@ inline std::shared_ptr<hw::LayerHardware> make_hw(const std::string& yaml, const
 // A fresh temporary directory, removed by the caller if wanted.
 std::string temp_dir(const std::string& tag);
 
+// Runs the built axtrain binary with `args` (shell words) and collects its exit code and output.
+struct CliResult {
+  int code;         // exit status, -1 if it did not exit normally
+  std::string out;  // stdout + stderr
+};
+CliResult run_cli(const std::string& args);
+
 }  // namespace ax::test
