@@ -116,6 +116,15 @@ TEST(Inject, GaussianLayerForwardIsReferencePlusNoiseWithProxyGradient) {
   EXPECT_NEAR(hw->last_calibration()["mean"].get<double>(), err.mean().item<double>(), 1e-6);
 }
 
+// PAPERS.md §7.6–7.7: type 1 (polynomial) for SC and approximate multipliers, type 2 (one
+// Gaussian per layer) for analog.
+TEST(Inject, EachHardwareCallsForItsErrorModelType) {
+  EXPECT_EQ(test::make_hw("{type: sc}")->default_error_kind(), Kind::Polynomial);
+  EXPECT_EQ(test::make_hw("{type: approx_mul, multiplier: {type: drum, bits: 8, k: 4}}")->default_error_kind(),
+            Kind::Polynomial);
+  EXPECT_EQ(test::make_hw("{type: analog}")->default_error_kind(), Kind::Gaussian);
+}
+
 config::RunConfig inject_config(const std::string& phases) {
   std::string text = R"(name: inj
 seed: 3

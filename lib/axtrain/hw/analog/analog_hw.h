@@ -29,6 +29,8 @@ class AnalogHardware final : public LayerHardware {
   IntegerTrace trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) override;
   nlohmann::json stats() const override;
   void reset_stats() override;
+  // Error injection type 2 (PAPERS.md §7.7): the plain op plus one Gaussian per layer.
+  inject::Kind default_error_kind() const override { return inject::Kind::Gaussian; }
 
   const AnalogOptions& options() const { return o_; }
 

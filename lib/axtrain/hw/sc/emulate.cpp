@@ -4,6 +4,10 @@
 #include <stdexcept>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "axtrain/core/errors.h"
+
 namespace ax::hw::sc {
 
 namespace {
@@ -144,7 +148,7 @@ Emulation emulate(const ScOptions& o, const StreamEncoder& enc, const Levels& lv
     g.o = w.size(0);
   } else {
     if (w.size(2) != w.size(3))
-      throw std::invalid_argument("sc: only square convolution kernels are supported");
+      throw ConfigError(fmt::format("sc: only square convolution kernels are supported (this layer has {}x{})", w.size(2), w.size(3)));
     g.n = x.size(0);
     g.c = x.size(1);
     g.h = x.size(2);

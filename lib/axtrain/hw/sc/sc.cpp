@@ -54,7 +54,7 @@ torch::Tensor ScHardware::exact(const torch::Tensor& x, const torch::Tensor& w, 
     counters_[1] += r.em.stats.skipped;
   }
   torch::Tensor y = r.em.counts.to(torch::kFloat64) * r.scales.output(o_.stream_length);
-  return y.to(x.options().dtype());
+  return y.to(x.options());  // back to the input's device and dtype
 }
 
 IntegerTrace ScHardware::trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
