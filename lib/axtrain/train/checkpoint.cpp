@@ -5,6 +5,7 @@
 
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
+#include "axtrain/train/safetensors.h"
 
 namespace ax::train {
 
@@ -42,6 +43,11 @@ void load_model(torch::nn::Module& model, torch::serialize::InputArchive& archiv
 
 void load_model_file(torch::nn::Module& model, const std::string& file) {
   if (!file_exists(file)) throw DataError(fmt::format("{}: checkpoint file not found", file));
+  const std::string ext = ".safetensors";
+  if (file.size() > ext.size() && file.compare(file.size() - ext.size(), ext.size(), ext) == 0) {
+    load_model_safetensors(model, file);
+    return;
+  }
   torch::serialize::InputArchive root;
   try {
     root.load_from(file);

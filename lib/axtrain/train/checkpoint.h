@@ -13,7 +13,8 @@ namespace ax::train {
 void save_model(torch::nn::Module& model, torch::serialize::OutputArchive& archive);
 void load_model(torch::nn::Module& model, torch::serialize::InputArchive& archive,
                 const std::string& file);
-// Loads just the model from a checkpoint file written by the trainer (init / eval).
+// Loads just the model from a checkpoint file written by the trainer (init / eval), or from a
+// .safetensors file of named tensors (e.g. torchvision weights, train/safetensors.h).
 void load_model_file(torch::nn::Module& model, const std::string& file);
 
 }  // namespace ax::train
