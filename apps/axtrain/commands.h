@@ -11,5 +11,6 @@ void add_list(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_probe(CLI::App& app);
 void add_lut(CLI::App& app);
+void add_eval(CLI::App& app);
 
 }  // namespace ax::cli

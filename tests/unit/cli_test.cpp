@@ -77,6 +77,41 @@ phases: [{epochs: 1}]
   EXPECT_NE(d.out.find("/nonexistent/dir"), std::string::npos) << d.out;
 }
 
+std::string metrics_path(const Result& r) { return r.out.substr(0, r.out.find('\n')); }
+nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(std::ifstream(path)); }
+
+TEST(Cli, EvalReproducesTheRunsOwnTestMetricsAndTakesOtherHardware) {
+  std::string dir = test::temp_dir("cli-eval");
+  std::string cfg = write_config(dir, kConfig);
+  Result r = run("run " + cfg + " --out " + dir + "/results --quiet");
+  ASSERT_EQ(r.code, 0) << r.out;
+  nlohmann::json trained = read_json(metrics_path(r));
+  std::string run_dir = metrics_path(r).substr(0, metrics_path(r).rfind('/'));
+  // Same hardware (the run's config.yaml beside the checkpoint): the final test metrics exactly.
+  Result e = run("eval --checkpoint " + run_dir + "/final.pt --out " + dir + "/eval --quiet");
+  ASSERT_EQ(e.code, 0) << e.out;
+  nlohmann::json m = read_json(metrics_path(e));
+  EXPECT_EQ(m["status"], "complete");
+  EXPECT_EQ(m["final"]["test"]["accuracy"], trained["final"]["test"]["accuracy"]);
+  EXPECT_EQ(m["final"]["test"]["loss"], trained["final"]["test"]["loss"]);
+  EXPECT_EQ(m["eval"]["hardware"], "fixed_point");
+  // Another hardware model with repeated fault draws: NTV at a high flip rate varies per draw.
+  std::ofstream(dir + "/ntv.yaml") << "hardware: {type: ntv, flip_rate: 0.002}\n";
+  Result n = run("eval --checkpoint " + run_dir + "/final.pt --hardware " + dir + "/ntv.yaml --repeats 4 --out " + dir +
+                 "/eval --quiet");
+  ASSERT_EQ(n.code, 0) << n.out;
+  nlohmann::json nm = read_json(metrics_path(n));
+  EXPECT_EQ(nm["eval"]["hardware"], "ntv");
+  EXPECT_EQ(nm["config"]["hardware"]["type"], "ntv");
+  EXPECT_EQ(nm["final"]["test"]["repeats"], 4);
+  EXPECT_GT(nm["final"]["test"]["loss_max"].get<double>(), nm["final"]["test"]["loss_min"].get<double>());
+  EXPECT_NE(metrics_path(n), metrics_path(e));
+  // A checkpoint without config.yaml beside it needs --config.
+  Result bad = run("eval --checkpoint " + cfg + " --quiet");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("--config"), std::string::npos) << bad.out;
+}
+
 TEST(Cli, ValidateListAndVersion) {
   std::string dir = test::temp_dir("cli-ok");
   Result v = run("validate " + write_config(dir, kConfig));

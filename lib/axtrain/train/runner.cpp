@@ -40,6 +40,28 @@ torch::Device resolve_device(const std::string& name) {
   return torch::Device(torch::kCPU);
 }
 
+nlohmann::json metrics_header(const config::RunConfig& cfg, const data::Dataset& data,
+                              torch::nn::Module& model, std::int64_t threads) {
+  nlohmann::json header;
+  header["schema_version"] = 1;
+  header["name"] = cfg.name;
+  header["config"] = config::yaml_to_json(cfg.to_yaml());
+  header["git_revision"] = report::git_revision();
+  header["axtrain_version"] = report::version();
+  header["seed"] = cfg.seed;
+  header["device"] = cfg.device;
+  header["torch_version"] = report::torch_version();
+  header["host"] = {{"cores", report::cpu_cores()}, {"threads", threads}};
+  header["dataset"] = {{"type", cfg.data.type},
+                       {"train_examples", data.size(data::Part::Train)},
+                       {"test_examples", data.size(data::Part::Test)},
+                       {"input_shape", data.input_shape()},
+                       {"classes", data.num_classes()}};
+  header["model"] = {{"type", cfg.model.type}, {"parameters", models::parameter_count(model)}};
+  header["started"] = report::utc_now();
+  return header;
+}
+
 RunResult run_training(const config::RunConfig& cfg_in, const RunOptions& opt) {
   config::RunConfig cfg = cfg_in;
   if (!opt.device.empty()) cfg.device = opt.device;
@@ -69,24 +91,8 @@ RunResult run_training(const config::RunConfig& cfg_in, const RunOptions& opt) {
   layers::attach_hardware(*model, cfg.hardware, cfg.seed);
 
   Trainer trainer(cfg, *data, model, device);
-  nlohmann::json header;
-  header["schema_version"] = 1;
-  header["name"] = cfg.name;
+  nlohmann::json header = metrics_header(cfg, *data, *model, threads);
   header["run_id"] = cfg.run_id();
-  header["config"] = config::yaml_to_json(cfg.to_yaml());
-  header["git_revision"] = report::git_revision();
-  header["axtrain_version"] = report::version();
-  header["seed"] = cfg.seed;
-  header["device"] = cfg.device;
-  header["torch_version"] = report::torch_version();
-  header["host"] = {{"cores", report::cpu_cores()}, {"threads", threads}};
-  header["dataset"] = {{"type", cfg.data.type},
-                       {"train_examples", data->size(data::Part::Train)},
-                       {"test_examples", data->size(data::Part::Test)},
-                       {"input_shape", data->input_shape()},
-                       {"classes", data->num_classes()}};
-  header["model"] = {{"type", cfg.model.type}, {"parameters", models::parameter_count(*model)}};
-  header["started"] = report::utc_now();
 
   const std::string last = result.run_dir + "/last.pt";
   if (opt.resume && file_exists(last)) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "axtrain/config/run_config.h"
+#include "axtrain/data/dataset.h"
 
 namespace ax::train {
 
@@ -25,6 +26,10 @@ struct RunResult {
 };
 
 std::string run_dir_of(const config::RunConfig& cfg, const RunOptions& opt);
+// The provenance part of metrics.json shared by runs and evaluations: schema_version, name,
+// config, git_revision, axtrain_version, seed, device, torch_version, host, dataset, model, started.
+nlohmann::json metrics_header(const config::RunConfig& cfg, const data::Dataset& data,
+                              torch::nn::Module& model, std::int64_t threads);
 // Sets LibTorch's intra-op threads (0 = all cores); returns the number set.
 std::int64_t configure_threads(std::int64_t threads);
 torch::Device resolve_device(const std::string& name);

@@ -1,0 +1,88 @@
+#include "axtrain/train/evaluation.h"
+
+#include <chrono>
+
+#include <boost/filesystem.hpp>
+#include <fmt/format.h>
+
+#include "axtrain/config/yaml_json.h"
+#include "axtrain/core/errors.h"
+#include "axtrain/core/files.h"
+#include "axtrain/core/text.h"
+#include "axtrain/layers/attach.h"
+#include "axtrain/report/host.h"
+#include "axtrain/report/run_observers.h"
+#include "axtrain/train/checkpoint.h"
+#include "axtrain/train/trainer.h"
+
+namespace fs = boost::filesystem;
+
+namespace ax::train {
+
+RunResult run_evaluation(const EvalRequest& req) {
+  if (!file_exists(req.checkpoint)) throw UsageError(fmt::format("eval: checkpoint {} not found", req.checkpoint));
+  std::string cfg_path = req.config;
+  if (cfg_path.empty()) {
+    cfg_path = (fs::path(req.checkpoint).parent_path() / "config.yaml").string();
+    if (!file_exists(cfg_path))
+      throw UsageError(fmt::format("eval: no config.yaml beside {}; name the run config with --config", req.checkpoint));
+  }
+  std::vector<std::string> overrides;
+  if (!req.hardware.empty()) overrides.push_back("hardware=" + req.hardware);
+  if (req.repeats > 0) overrides.push_back(fmt::format("eval.repeats={}", req.repeats));
+  if (!req.mode.empty()) overrides.push_back("eval.mode=" + req.mode);
+  overrides.insert(overrides.end(), req.sets.begin(), req.sets.end());
+  config::RunConfig cfg = config::load_run_config(cfg_path, overrides);
+  if (!req.opt.device.empty()) cfg.device = req.opt.device;
+  if (req.opt.threads >= 0) cfg.threads = req.opt.threads;
+  const std::int64_t threads = configure_threads(cfg.threads);
+  torch::Device device = resolve_device(cfg.device);
+
+  const std::string checkpoint = fs::absolute(req.checkpoint).lexically_normal().string();
+  const std::string id = short_hash(config::to_yaml_string(cfg.to_yaml()) + "\ncheckpoint: " + checkpoint);
+  RunResult result;
+  std::string root = req.opt.out_root.empty() ? cfg.output.dir : req.opt.out_root;
+  result.run_dir = (fs::path(root) / (cfg.name + "-eval") / id).string();
+  make_dirs(result.run_dir);
+  write_file_atomic(result.run_dir + "/config.yaml", config::to_yaml_string(cfg.to_yaml()));
+  report::Progress progress(req.opt.quiet, result.run_dir + "/log.txt");
+
+  auto t0 = std::chrono::steady_clock::now();
+  torch::manual_seed(cfg.seed);
+  std::unique_ptr<data::Dataset> data = cfg.data.open(cfg.seed);
+  std::shared_ptr<models::Model> model = cfg.model.build(data->input_shape(), data->num_classes());
+  layers::attach_hardware(*model, cfg.hardware, cfg.seed);
+  load_model_file(*model, req.checkpoint);
+  Trainer trainer(cfg, *data, model, device);
+  progress.line(fmt::format("eval {} on hardware {} (mode {}, {} repeat(s)), {} test examples → {}", checkpoint,
+                            cfg.hardware.base.type(), hw::mode_name(cfg.eval.mode), cfg.eval.repeats,
+                            data->size(data::Part::Test), result.run_dir));
+  auto t1 = std::chrono::steady_clock::now();
+  SplitMetrics m = trainer.evaluate(0);
+  const double eval_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+
+  nlohmann::json doc = metrics_header(cfg, *data, *model, threads);
+  doc["run_id"] = id;
+  doc["status"] = "complete";
+  doc["epochs"] = nlohmann::json::array();
+  doc["phases"] = nlohmann::json::array();
+  doc["final"] = {{"test", m.to_json()}};
+  doc["eval"] = {{"checkpoint", checkpoint},
+                 {"hardware", cfg.hardware.base.type()},
+                 {"preset", cfg.hardware.preset},
+                 {"mode", hw::mode_name(cfg.eval.mode)},
+                 {"repeats", cfg.eval.repeats},
+                 {"seconds", eval_s}};
+  doc["peak_rss_bytes"] = report::peak_rss_bytes();
+  doc["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  doc["updated"] = report::utc_now();
+  write_file_atomic(result.run_dir + "/metrics.json", doc.dump(2) + "\n");
+  result.metrics = doc;
+  std::string spread = m.repeats > 1 ? fmt::format(" ± {:.4f} (min {:.4f}, max {:.4f}, {} repeats)", m.accuracy_std,
+                                                   m.accuracy_min, m.accuracy_max, m.repeats)
+                                     : "";
+  progress.line(fmt::format("test accuracy {:.4f}{}, loss {:.4f}, {:.1f}s", m.accuracy, spread, m.loss, eval_s));
+  return result;
+}
+
+}  // namespace ax::train

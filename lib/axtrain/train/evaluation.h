@@ -1,0 +1,32 @@
+// run_evaluation: a trained model evaluated, without training, on a hardware model — the
+// "Inference Only" columns of Li et al. Tab.4/5 (a fixed-point model on SC, say), or a model
+// re-evaluated with more fault draws (AxTrain's 50 NTV runs). Used by `axtrain eval`.
+//
+// The run config is the config.yaml beside the checkpoint (or `config`), with `hardware`,
+// `eval.repeats`, `eval.mode` and --set overrides applied; the model is built from it, the hardware
+// attached, then the checkpoint's weights loaded (hardware state such as calibrated ADC ranges is
+// loaded when the checkpoint has it for the same hardware, else the hardware starts fresh).
+// Output: <out>/<name>-eval/<id>/metrics.json and config.yaml, id = short hash of the resolved
+// config and the checkpoint path; metrics.json has the run layout with `epochs` empty, `final.test`
+// the evaluation, and `eval` {checkpoint, hardware, mode, repeats, seconds}.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "axtrain/train/runner.h"
+
+namespace ax::train {
+
+struct EvalRequest {
+  std::string checkpoint;          // final.pt / last.pt of a run, or a .safetensors file
+  std::string config;              // "" = config.yaml in the checkpoint's directory
+  std::string hardware;            // preset file replacing the config's hardware ("" = keep)
+  std::vector<std::string> sets;   // --set overrides, applied last
+  std::int64_t repeats = 0;        // 0 = the config's eval.repeats
+  std::string mode;                // "" = the config's eval.mode
+  RunOptions opt;                  // out_root, device, threads, quiet (resume is ignored)
+};
+
+RunResult run_evaluation(const EvalRequest& req);
+
+}  // namespace ax::train
