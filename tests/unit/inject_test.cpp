@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "axtrain/config/run_config.h"
+#include "axtrain/core/errors.h"
 #include "axtrain/inject/error_model.h"
 #include "axtrain/inject/inject_op.h"
 #include "axtrain/layers/attach.h"
@@ -99,10 +100,60 @@ TEST(Inject, CheckpointedAndComposedOpsAgree) {
   }
 }
 
+// The SC_act proxy's point-wise part as the checkpointed custom function and as ordinary ops.
+TEST(Inject, CheckpointedAndComposedProxiesAgree) {
+  auto hw = test::make_hw("{type: sc, input: {scale: max_abs}, weight: {scale: max_abs}}");
+  hw::MacOp op{hw::MacOp::Kind::Conv2d, 1, 1};
+  torch::manual_seed(3);
+  torch::Tensor x0 = torch::rand({2, 3, 6, 6}), w0 = torch::randn({4, 3, 3, 3}) * 0.3, g = torch::randn({2, 4, 6, 6});
+  std::vector<torch::Tensor> values, gx, gw;
+  for (bool on : {true, false}) {
+    hw->set_checkpointing(on);
+    torch::Tensor x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
+    torch::Tensor y = hw->forward(x, w, op, hw::Mode::Proxy);
+    (y * g).sum().backward();
+    values.push_back(y.detach());
+    gx.push_back(x.grad());
+    gw.push_back(w.grad());
+  }
+  EXPECT_TRUE(torch::allclose(values[0], values[1], 1e-6, 1e-6));
+  EXPECT_TRUE(torch::allclose(gx[0], gx[1], 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(gw[0], gw[1], 1e-5, 1e-6));
+  EXPECT_GT(gw[0].abs().sum().item<double>(), 0.0);
+}
+
+// Type 2 with the reference gradient: forward = plain op + N(μ, σ²), gradient = the plain op's.
+TEST(Inject, GaussianReferenceGradientIsThePlainOps) {
+  auto hw = test::make_hw("{type: fixed_point, input: {bits: 3}, weight: {bits: 3}}");
+  inject::ErrorModelOptions o;
+  o.kind = Kind::Gaussian;
+  o.gradient = inject::Gradient::Reference;
+  hw->set_error_model(inject::make_error_model(o));
+  hw::MacOp op{hw::MacOp::Kind::Linear};
+  torch::manual_seed(5);
+  torch::Tensor x = torch::rand({64, 6}).requires_grad_(true), w = torch::randn({4, 6}).requires_grad_(true);
+  hw->request_calibration(true);
+  hw->forward(x, w, op, hw::Mode::Inject);
+  hw->request_calibration(false);
+  const double mu = hw->last_calibration()["mean"].get<double>();
+  const double sd = std::sqrt(hw->last_calibration()["variance"].get<double>());
+  torch::Tensor y = hw->forward(x, w, op, hw::Mode::Inject);
+  torch::Tensor e = (y - op.apply(x, w)).detach();
+  EXPECT_NEAR(e.mean().item<double>(), mu, 4 * sd / 16 + 1e-9);  // 256 samples: 4 standard errors
+  torch::Tensor g = torch::randn({64, 4});
+  (y * g).sum().backward();
+  EXPECT_TRUE(torch::allclose(x.grad(), g.mm(w.detach()), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(w.grad(), g.t().mm(x.detach()), 1e-5, 1e-6));
+  // A gaussian model with the polynomial model's corrected gradient is a config error.
+  o.gradient = inject::Gradient::Corrected;
+  EXPECT_THROW(inject::make_error_model(o), ConfigError);
+}
+
 TEST(Inject, GaussianLayerForwardIsReferencePlusNoiseWithProxyGradient) {
   auto hw = test::make_hw("{type: fixed_point, input: {bits: 3}, weight: {bits: 3}}");
   inject::ErrorModelOptions o;
   o.kind = Kind::Gaussian;
+  o.gradient = inject::Gradient::Proxy;
   hw->set_error_model(inject::make_error_model(o));
   hw::MacOp op{hw::MacOp::Kind::Linear};
   torch::Tensor x = torch::rand({8, 6}).requires_grad_(true), w = torch::randn({4, 6}).requires_grad_(true);

@@ -80,6 +80,7 @@ RunConfig parse_run_config(const YAML::Node& doc, const std::string& file) {
   c.seed = static_cast<std::uint64_t>(root.get_int("seed", 1, 0, kMaxI));
   c.device = root.get_choice<std::string>("device", "cpu", {{"cpu", "cpu"}, {"cuda", "cuda"}});
   c.threads = root.get_int("threads", 0, 0, 4096);
+  c.checkpoint = root.get_bool("checkpoint", true);
 
   Section ds = root.section("data");
   if (ds.empty()) root.fail("data", "required section is missing (data: {type: ..., ...})");
@@ -124,9 +125,9 @@ RunConfig parse_run_config(const YAML::Node& doc, const std::string& file) {
     c.inject.model.degree = inj.get_int("degree", 5, 0, 12);
     c.inject.model.bins = inj.get_int("bins", 30, 2, 100000);
     c.inject.model.gradient = inj.get_choice<inject::Gradient>(
-        "gradient", inject::Gradient::Corrected,
-        {{"corrected", inject::Gradient::Corrected}, {"proxy", inject::Gradient::Proxy}});
-    c.inject.model.checkpoint = inj.get_bool("checkpoint", true);
+        "gradient", inject::Gradient::Auto,
+        {{"auto", inject::Gradient::Auto}, {"corrected", inject::Gradient::Corrected},
+         {"proxy", inject::Gradient::Proxy}, {"reference", inject::Gradient::Reference}});
     inj.finish();
   }
 
@@ -172,6 +173,7 @@ YAML::Node RunConfig::to_yaml() const {
   n["seed"] = seed;
   n["device"] = device;
   n["threads"] = threads;
+  n["checkpoint"] = checkpoint;
   n["data"] = data.dump();
   n["model"] = model.dump();
   n["loss"]["type"] = loss.kind == LossSpec::Kind::CrossEntropy ? "cross_entropy" : "mse";
@@ -199,8 +201,8 @@ YAML::Node RunConfig::to_yaml() const {
                               : inject.model.kind == inject::Kind::Gaussian ? "gaussian" : "polynomial";
   n["inject"]["degree"] = inject.model.degree;
   n["inject"]["bins"] = inject.model.bins;
-  n["inject"]["gradient"] = inject.model.gradient == inject::Gradient::Corrected ? "corrected" : "proxy";
-  n["inject"]["checkpoint"] = inject.model.checkpoint;
+  const char* gradient_names[] = {"auto", "corrected", "proxy", "reference"};
+  n["inject"]["gradient"] = gradient_names[static_cast<int>(inject.model.gradient)];
   if (init.checkpoint.empty()) n["init"] = "scratch";
   else n["init"]["checkpoint"] = init.checkpoint;
   n["eval"]["every"] = eval.every;

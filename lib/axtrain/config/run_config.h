@@ -66,6 +66,7 @@ struct RunConfig {
   std::uint64_t seed = 1;
   std::string device = "cpu";
   std::int64_t threads = 0;  // 0 = all cores
+  bool checkpoint = true;    // recompute the added point-wise nodes in backward (PAPERS.md §7.9)
   data::DataSpec data;
   models::ModelSpec model;
   LossSpec loss;

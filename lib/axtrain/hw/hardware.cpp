@@ -46,6 +46,9 @@ IntegerTrace LayerHardware::trace(const torch::Tensor&, const torch::Tensor&, co
 }
 
 torch::Tensor LayerHardware::inject(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
+  if (error_model_ && error_model_->kind() == inject::Kind::Gaussian &&
+      error_model_->gradient() == inject::Gradient::Reference)
+    return error_model_->apply(reference(x, w, op));  // plain op + noise, the plain op's gradient
   torch::Tensor p = proxy(x, w, op);
   if (!error_model_) return p;
   if (error_model_->kind() == inject::Kind::Polynomial) return error_model_->apply(p);

@@ -63,7 +63,8 @@ class LayerHardware : public torch::nn::Module {
   // trace with undefined tensors.
   virtual IntegerTrace trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
   // Fast-training forward (mode inject): proxy + the error model's sampled error (type 1), or
-  // reference() + sampled error with the proxy's gradient (type 2). Without an error model: proxy.
+  // reference() + sampled error with the reference's or the proxy's gradient (type 2, per the
+  // error model's gradient()). Without an error model: proxy.
   virtual torch::Tensor inject(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
   // The cheap base that a type-2 (Gaussian) error model corrects. Default: the float op.
   virtual torch::Tensor reference(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
@@ -78,6 +79,12 @@ class LayerHardware : public torch::nn::Module {
   void request_calibration(bool on) { calibrate_next_ = on; }
   const nlohmann::json& last_calibration() const { return last_calibration_; }
   void clear_calibration_record() { last_calibration_ = nullptr; }
+
+  // Gradient checkpointing of the added point-wise nodes (Li et al. §3.4, PAPERS.md §7.9): when on
+  // (the default), proxies keep only the inputs of their point-wise part and recompute it in
+  // backward; off = ordinary autograd ops that keep their intermediates (for comparison).
+  void set_checkpointing(bool on) { checkpointing_ = on; }
+  bool checkpointing() const { return checkpointing_; }
 
   // The weight as the arithmetic sees it: storage faults applied when storage is attached.
   torch::Tensor read_weight(const torch::Tensor& w, Mode mode);
@@ -95,6 +102,7 @@ class LayerHardware : public torch::nn::Module {
   std::shared_ptr<WeightStorage> storage_;
   std::shared_ptr<inject::ErrorModel> error_model_;
   bool calibrate_next_ = false;
+  bool checkpointing_ = true;
   nlohmann::json last_calibration_;
 };
 

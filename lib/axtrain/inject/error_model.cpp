@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "axtrain/core/errors.h"
 #include "axtrain/inject/inject_op.h"
 
 namespace ax::inject {
@@ -55,6 +56,7 @@ class PolynomialErrorModel final : public ErrorModel {
     range_ = register_buffer("range", torch::zeros({2}, torch::kFloat64));
   }
   Kind kind() const override { return Kind::Polynomial; }
+  Gradient gradient() const override { return o_.gradient; }
 
   nlohmann::json calibrate(const torch::Tensor& u_in, const torch::Tensor& exact) override {
     torch::NoGradGuard g;
@@ -104,10 +106,11 @@ class PolynomialErrorModel final : public ErrorModel {
 
 class GaussianErrorModel final : public ErrorModel {
  public:
-  GaussianErrorModel() {
+  explicit GaussianErrorModel(Gradient gradient) : gradient_(gradient) {
     stats_ = register_buffer("mean_std", torch::zeros({2}, torch::kFloat64));
   }
   Kind kind() const override { return Kind::Gaussian; }
+  Gradient gradient() const override { return gradient_; }
 
   nlohmann::json calibrate(const torch::Tensor& u, const torch::Tensor& exact) override {
     torch::NoGradGuard g;
@@ -130,13 +133,24 @@ class GaussianErrorModel final : public ErrorModel {
   }
 
  private:
+  Gradient gradient_;
   torch::Tensor stats_;
 };
 
 }  // namespace
 
-std::shared_ptr<ErrorModel> make_error_model(const ErrorModelOptions& o) {
-  if (o.kind == Kind::Gaussian) return std::make_shared<GaussianErrorModel>();
+std::shared_ptr<ErrorModel> make_error_model(const ErrorModelOptions& options) {
+  ErrorModelOptions o = options;
+  if (o.gradient == Gradient::Auto) o.gradient = o.kind == Kind::Gaussian ? Gradient::Reference : Gradient::Corrected;
+  if (o.kind == Kind::Gaussian) {
+    if (o.gradient == Gradient::Corrected)
+      throw ConfigError("inject.gradient: corrected needs the polynomial error model; the gaussian one takes "
+                        "reference or proxy");
+    return std::make_shared<GaussianErrorModel>(o.gradient);
+  }
+  if (o.gradient == Gradient::Reference)
+    throw ConfigError("inject.gradient: reference applies to the gaussian error model; the polynomial one takes "
+                      "corrected or proxy");
   return std::make_shared<PolynomialErrorModel>(o);
 }
 

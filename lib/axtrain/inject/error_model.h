@@ -11,8 +11,10 @@
 //    and standard deviations (σ) at the bin centres. Injection: y = u + b(ũ) + max(σ(ũ), 0)·ε,
 //    ε ~ N(0, 1) i.i.d., ũ = u clamped to the calibrated range. Gradient: `corrected`
 //    (1 + b′(ũ)) · ∂u, or `proxy` (∂u only); the noise carries no gradient.
-//  - GaussianErrorModel (type 2, analog): one mean μ and variance σ² per layer of e = Y_hw − u;
-//    injection y = u + μ + σ·ε with no gradient through the noise.
+//  - GaussianErrorModel (type 2, analog): one mean μ and variance σ² per layer of e = Y_hw − u,
+//    u = the plain op; injection y = u + μ + σ·ε with no gradient through the noise. Gradient:
+//    `reference` (the plain op's, as cheap as plain training: what Li et al.'s Tab.7 runtime
+//    implies) or `proxy` (the hardware's activation proxy, Analog_act; PAPERS.md §10 G-22).
 //
 // State lives in registered buffers, so checkpoints carry it and a resumed run injects exactly
 // the same errors.
@@ -23,13 +25,13 @@
 namespace ax::inject {
 
 enum class Kind { Polynomial, Gaussian };
-enum class Gradient { Corrected, Proxy };
+enum class Gradient { Auto, Corrected, Proxy, Reference };  // Auto: corrected (polynomial), reference (gaussian)
 
 struct ErrorModelOptions {
   Kind kind = Kind::Polynomial;
   std::int64_t degree = 5;   // polynomial degree (rex-sc default 5; PAPERS.md §10 G-17)
   std::int64_t bins = 30;    // bins of u (rex-sc: 30; G-18)
-  Gradient gradient = Gradient::Corrected;
+  Gradient gradient = Gradient::Auto;  // polynomial: corrected | proxy; gaussian: reference | proxy
   bool checkpoint = true;    // fused op that saves only its input and recomputes in backward
 };
 
@@ -41,6 +43,7 @@ class ErrorModel : public torch::nn::Module {
   virtual nlohmann::json calibrate(const torch::Tensor& u, const torch::Tensor& exact) = 0;
   // Forward value u + sampled error, differentiable w.r.t. u as documented above.
   virtual torch::Tensor apply(const torch::Tensor& u) = 0;
+  virtual Gradient gradient() const = 0;
   bool calibrated() const { return calibrated_.item<bool>(); }
 
  protected:

@@ -68,6 +68,7 @@ Trainer::Trainer(const config::RunConfig& cfg, data::Dataset& data,
 }
 
 void Trainer::attach_error_models() {
+  for (const auto& l : layers::mac_layers(*model_)) l.layer->hardware().set_checkpointing(cfg_.checkpoint);
   bool any = false;
   for (const auto& p : cfg_.phases) any = any || p.mode == hw::Mode::Inject;
   if (!any) return;
@@ -75,6 +76,7 @@ void Trainer::attach_error_models() {
   for (const auto& l : layers::mac_layers(*model_)) {
     inject::ErrorModelOptions o = cfg_.inject.model;
     if (cfg_.inject.kind_auto) o.kind = l.layer->hardware().default_error_kind();
+    o.checkpoint = cfg_.checkpoint;
     if (first) error_kind_ = o.kind;
     first = false;
     l.layer->hardware().set_error_model(inject::make_error_model(o));

@@ -21,11 +21,21 @@ std::vector<std::pair<Tensor, bool>> input_lines(const Tensor& x) {
   return {{pos_part(x), true}, {neg_part(x), false}};
 }
 
+// The split outputs (x_pos, x_neg) of one input line against (wa, wb): one convolution with the
+// two weight sets stacked when the op allows it.
+std::pair<Tensor, Tensor> apply_two(const MacOp& op, const Tensor& x, const Tensor& wa, const Tensor& wb) {
+  if (op.groups == 1) {
+    auto parts = op.apply(x, torch::cat({wa, wb}, 0)).chunk(2, 1);
+    return {parts[0], parts[1]};
+  }
+  return {op.apply(x, wa), op.apply(x, wb)};
+}
+
 Tensor summed_forward(const Tensor& x, const Tensor& w, double T, const MacOp& op) {
   Tensor wp = pos_part(w), wn = neg_part(w);
   Tensor pos, neg;
   for (const auto& [xi, same] : input_lines(x)) {
-    Tensor p = op.apply(xi, same ? wp : wn), n = op.apply(xi, same ? wn : wp);
+    auto [p, n] = apply_two(op, xi, same ? wp : wn, same ? wn : wp);
     pos = pos.defined() ? pos + p : p;
     neg = neg.defined() ? neg + n : n;
   }
@@ -171,7 +181,9 @@ Tensor apply_fn(const Tensor& xq, const Tensor& wq, double clamp, const MacOp& o
 
 torch::Tensor summed_proxy(const torch::Tensor& xq, const torch::Tensor& wq, double clamp,
                            const MacOp& op) {
-  return apply_fn(xq, wq, clamp, op, 0);
+  // Ordinary autograd: the convolutions keep only their inputs and each clamp its input x_pos or
+  // x_neg, which is what a fused point-wise function would save too.
+  return summed_forward(xq, wq, clamp, op);
 }
 
 torch::Tensor per_array_proxy(const torch::Tensor& xq, const torch::Tensor& wq, double clamp,

@@ -1,5 +1,8 @@
-// The Analog_act proxies of the `analog` model (PAPERS.md §7.5, G-21), as custom autograd
-// functions that save only their inputs and recompute the split convolutions in backward.
+// The Analog_act proxies of the `analog` model (PAPERS.md §7.5, G-21). The summed one is ordinary
+// autograd (split convolutions with stacked weights, then a clamp per line: the saved tensors are
+// the clamps' inputs, as a fused point-wise op would keep). The per-array one is a custom autograd
+// function that saves only its inputs and recomputes the partial sums in backward, slice by slice
+// (their [arrays × outputs] intermediates would not fit in memory otherwise).
 //
 // Both take the fake-quantised operands (xq, wq, in the inputs' units) and a clamp level in the
 // same product units (clamp · s_a · s_w for a clamp given in integer units). Split-unipolar:

@@ -34,7 +34,9 @@ std::pair<torch::Tensor, torch::Tensor> apply_two(const MacOp& op, const torch::
   return {op.apply(a, b1), op.apply(a, b2)};
 }
 
-torch::Tensor sc_act_value(const torch::Tensor& x, const torch::Tensor& w, const Params& p) {
+// The split sums X⁺, X⁻ of the proxy (ordinary autograd: the convolutions keep only their
+// inputs, which the layer holds anyway).
+std::pair<torch::Tensor, torch::Tensor> split_sums(const torch::Tensor& x, const torch::Tensor& w, const Params& p) {
   const double l = static_cast<double>(p.length);
   torch::Tensor xp = operand(pos_part(x), p.s_a, l, p.quantized);
   torch::Tensor wp = operand(pos_part(w), p.s_w, l - 1.0, p.quantized);
@@ -46,69 +48,37 @@ torch::Tensor sc_act_value(const torch::Tensor& x, const torch::Tensor& w, const
     sum_pos = sum_pos + nn;
     sum_neg = sum_neg + np;
   }
-  const double c = p.s_a * p.s_w * l * l;
-  // c · [(1 − e^(−X⁺/c)) − (1 − e^(−X⁻/c))]
-  return (torch::exp(sum_neg * (-1.0 / c)) - torch::exp(sum_pos * (-1.0 / c))) * c;
+  return {sum_pos, sum_neg};
 }
 
-class ScActFunction : public torch::autograd::Function<ScActFunction> {
+// The point-wise part of SC_act, c · [(1 − e^(−X⁺/c)) − (1 − e^(−X⁻/c))], as one custom function
+// that saves only its inputs X± and recomputes the exponentials in backward (the gradient
+// checkpointing of Li et al. §3.4 for the added point-wise nodes).
+class ScActPointwise : public torch::autograd::Function<ScActPointwise> {
  public:
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
-                               const torch::Tensor& w, const Params& p) {
-    ctx->save_for_backward({x, w});
-    auto& d = ctx->saved_data;
-    d["kind"] = static_cast<std::int64_t>(p.op.kind);
-    d["stride"] = p.op.stride;
-    d["padding"] = p.op.padding;
-    d["dilation"] = p.op.dilation;
-    d["groups"] = p.op.groups;
-    d["s_a"] = p.s_a;
-    d["s_w"] = p.s_w;
-    d["length"] = static_cast<std::int64_t>(p.length);
-    d["split"] = p.split;
-    d["quantized"] = p.quantized;
-    d["x_grad"] = x.requires_grad();
-    d["w_grad"] = w.requires_grad();
-    torch::NoGradGuard g;
-    return sc_act_value(x, w, p);
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& pos,
+                               const torch::Tensor& neg, double c) {
+    ctx->save_for_backward({pos, neg});
+    ctx->saved_data["c"] = c;
+    return (torch::exp(neg * (-1.0 / c)) - torch::exp(pos * (-1.0 / c))) * c;
   }
-
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad) {
-    auto& d = ctx->saved_data;
-    Params p;
-    p.op.kind = static_cast<MacOp::Kind>(d["kind"].toInt());
-    p.op.stride = d["stride"].toInt();
-    p.op.padding = d["padding"].toInt();
-    p.op.dilation = d["dilation"].toInt();
-    p.op.groups = d["groups"].toInt();
-    p.s_a = d["s_a"].toDouble();
-    p.s_w = d["s_w"].toDouble();
-    p.length = static_cast<int>(d["length"].toInt());
-    p.split = d["split"].toBool();
-    p.quantized = d["quantized"].toBool();
-    const bool need_x = d["x_grad"].toBool(), need_w = d["w_grad"].toBool();
     auto saved = ctx->get_saved_variables();
-    torch::Tensor x = saved[0].detach().requires_grad_(need_x);
-    torch::Tensor w = saved[1].detach().requires_grad_(need_w);
-    torch::Tensor gx, gw;
-    if (need_x || need_w) {
-      torch::AutoGradMode on(true);
-      torch::Tensor y = sc_act_value(x, w, p);  // recomputed: nothing but x and W was kept
-      std::vector<torch::Tensor> inputs;
-      if (need_x) inputs.push_back(x);
-      if (need_w) inputs.push_back(w);
-      auto g = torch::autograd::grad({y}, inputs, {grad[0]});
-      if (need_x) gx = g[0];
-      if (need_w) gw = g[need_x ? 1 : 0];
-    }
-    return {gx, gw, torch::Tensor()};
+    const double c = ctx->saved_data["c"].toDouble();
+    const torch::Tensor& g = grad[0];
+    return {g * torch::exp(saved[0] * (-1.0 / c)), -g * torch::exp(saved[1] * (-1.0 / c)), torch::Tensor()};
   }
 };
+
+torch::Tensor sc_act_pointwise(const torch::Tensor& pos, const torch::Tensor& neg, double c, bool checkpoint) {
+  if (checkpoint) return ScActPointwise::apply(pos, neg, c);
+  return (torch::exp(neg * (-1.0 / c)) - torch::exp(pos * (-1.0 / c))) * c;  // keeps both exponentials
+}
 }  // namespace
 
 torch::Tensor sc_proxy(const ScOptions& o, const OperandScales& s, const torch::Tensor& x,
-                       const torch::Tensor& w, const MacOp& op) {
+                       const torch::Tensor& w, const MacOp& op, bool checkpoint) {
   const double l = static_cast<double>(o.stream_length);
   const bool quantized = o.proxy_quantized;
   if (o.encoding == Encoding::Bipolar) {
@@ -121,7 +91,8 @@ torch::Tensor sc_proxy(const ScOptions& o, const OperandScales& s, const torch::
   }
   if (o.proxy == ProxyKind::ScAct) {
     Params p{op, s.input, s.weight, o.stream_length, s.split, quantized};
-    return ScActFunction::apply(x, w, p);
+    auto [pos, neg] = split_sums(x, w, p);
+    return sc_act_pointwise(pos, neg, s.input * s.weight * l * l, checkpoint);
   }
   torch::Tensor xq = operand(pos_part(x), s.input, l, quantized);
   if (s.split) xq = xq - operand(neg_part(x), s.input, l, quantized);

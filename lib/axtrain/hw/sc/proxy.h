@@ -5,8 +5,9 @@
 //            (x⁻ only for split inputs). X/c is the pre-OR sum in probability units (a stream of
 //            level q has probability q / L), so the bracket is SC_act of li2022 Tab.3 and c
 //            brings it back to input units (c = 1 with the default scales).
-//            A custom autograd Function that saves only x and W and recomputes X± and the
-//            exponentials in backward (gradient checkpointing of the added nodes, §7.9).
+//            X± are ordinary autograd convolutions; the point-wise part is a custom autograd
+//            Function that saves only X± and recomputes the exponentials in backward (gradient
+//            checkpointing of the added nodes, §7.9), or ordinary ops when checkpoint is false.
 //   linear:  y = X⁺ − X⁻ = conv(x̂, Ŵ) (the Tab.2 "No Activation" ablation; also the proxy of
 //            count accumulation and of bipolar streams, whose counters are linear).
 // Operands: with proxy_operands = quantized, x⁺ = fake_quant(max(x, 0)), x⁻ = fake_quant(relu(−x)),
@@ -21,6 +22,6 @@
 namespace ax::hw::sc {
 
 torch::Tensor sc_proxy(const ScOptions& o, const OperandScales& s, const torch::Tensor& x,
-                       const torch::Tensor& w, const MacOp& op);
+                       const torch::Tensor& w, const MacOp& op, bool checkpoint = true);
 
 }  // namespace ax::hw::sc

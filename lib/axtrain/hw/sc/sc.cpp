@@ -24,7 +24,7 @@ ScHardware::ScHardware(ScOptions o, LayerInfo layer)
 
 torch::Tensor ScHardware::proxy(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
   OperandScales s = choose_scales(o_, x, w);
-  return sc_proxy(o_, s, x, w, op);
+  return sc_proxy(o_, s, x, w, op, checkpointing());
 }
 
 namespace {
