@@ -12,5 +12,6 @@ void add_bench(CLI::App& app);
 void add_probe(CLI::App& app);
 void add_lut(CLI::App& app);
 void add_eval(CLI::App& app);
+void add_report(CLI::App& app);
 
 }  // namespace ax::cli

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   ax::cli::add_probe(app);
   ax::cli::add_lut(app);
   ax::cli::add_eval(app);
+  ax::cli::add_report(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
