@@ -130,6 +130,14 @@ TEST(Config, YamlSyntaxErrorNamesLine) {
   EXPECT_NE(e.find("YAML syntax error"), std::string::npos) << e;
 }
 
+TEST(Config, RepeatedKeyNamesBothLines) {
+  std::string e = error_of("name: t\noptimizer:\n  lr: 0.1\n  type: sgd\n  lr: 0.5\n");
+  EXPECT_NE(e.find("cfg.yaml:5:3: optimizer.lr: key 'lr' appears twice"), std::string::npos) << e;
+  EXPECT_NE(e.find("first on line 3"), std::string::npos) << e;
+  std::string f = error_of("name: t\nphases: [{epochs: 1, epochs: 2}]\n");
+  EXPECT_NE(f.find("phases.0.epochs"), std::string::npos) << f;
+}
+
 TEST(Config, HardwarePresetWithOverridesAndLayerExclusion) {
   std::string dir = test::temp_dir("preset");
   std::ofstream(dir + "/hw.yaml") << "hardware:\n  type: fixed_point\n  input: {bits: 6}\n";

@@ -1,5 +1,7 @@
 #include "axtrain/config/paths.h"
 
+#include <map>
+
 #include <boost/filesystem.hpp>
 #include <fmt/format.h>
 
@@ -10,11 +12,36 @@ namespace fs = boost::filesystem;
 
 namespace ax::config {
 
+namespace {
+// yaml-cpp keeps both entries of a repeated key and lookups see only the first, so a second
+// `lr:` would be silently ignored: reject it, naming both lines.
+void check_duplicate_keys(const YAML::Node& n, const std::string& path, const std::string& key_path) {
+  if (n.IsSequence()) {
+    for (std::size_t i = 0; i < n.size(); ++i) check_duplicate_keys(n[i], path, fmt::format("{}.{}", key_path, i));
+    return;
+  }
+  if (!n.IsMap()) return;
+  std::map<std::string, int> first_line;
+  for (const auto& kv : n) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+    const std::string here = key_path.empty() ? key : key_path + "." + key;
+    auto [it, fresh] = first_line.emplace(key, kv.first.Mark().line + 1);
+    if (!fresh)
+      throw ConfigError(fmt::format("{}:{}:{}: {}: key '{}' appears twice in the same mapping (first on line {}); "
+                                    "keep one", path, kv.first.Mark().line + 1, kv.first.Mark().column + 1, here, key,
+                                    it->second));
+    check_duplicate_keys(kv.second, path, here);
+  }
+}
+}  // namespace
+
 YAML::Node load_yaml_file(const std::string& path, const std::string& where) {
   std::string prefix = where.empty() ? "" : where + ": ";
   if (!fs::exists(path)) throw ConfigError(fmt::format("{}file not found: {}", prefix, path));
   try {
-    return YAML::LoadFile(path);
+    YAML::Node doc = YAML::LoadFile(path);
+    check_duplicate_keys(doc, path, "");
+    return doc;
   } catch (const YAML::ParserException& e) {
     throw ConfigError(fmt::format("{}{}:{}:{}: YAML syntax error: {}", prefix, path, e.mark.line + 1,
                                   e.mark.column + 1, e.msg));
