@@ -3,6 +3,9 @@
 // C compiler).
 #include <cstdio>
 #include <fstream>
+#include <sstream>
+#include <iterator>
+#include <functional>
 
 #include <boost/filesystem.hpp>
 #include <gtest/gtest.h>
@@ -96,6 +99,100 @@ TEST_F(ProbeCli, Conv2dMatchesHandComputationAndDefaultScales) {
   EXPECT_EQ(j["exact_int"], nlohmann::json::parse("[[[[5, 7]]]]"));
   EXPECT_NEAR(j["exact"][0][0][0][1].get<double>(), 3.5, 1e-6);
   EXPECT_NEAR(j["ideal"][0][0][0][0].get<double>(), 1.5 + 1.0 - 0.0 + 0.5, 1e-6);
+}
+
+// The shipped presets through `axtrain probe`: exact_int equals Σ sign·M(|a|, |w|) computed here
+// from the printed integer operands and an independent model of the multiplier — the table file
+// read directly for mul7u_09Y, a bit-scan DRUM formula for drum_k4 (16-bit operands).
+std::int64_t drum_bitscan(std::int64_t v, int k) {
+  int lead = 63 - __builtin_clzll(static_cast<unsigned long long>(v | 1));
+  if (v < (std::int64_t{1} << k)) return v;
+  int s = lead - k + 1;
+  return ((v >> s) | 1) << s;
+}
+
+std::vector<std::vector<std::int64_t>> read_table(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::vector<std::int64_t>> t;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream row(line);
+    t.emplace_back(std::istream_iterator<std::int64_t>(row), std::istream_iterator<std::int64_t>());
+  }
+  return t;
+}
+
+void check_preset_probe(const std::string& dir, const std::string& preset,
+                        const std::function<std::int64_t(std::int64_t, std::int64_t)>& m) {
+  // A 2×3×5×5 input (mixed signs) and a 4×3×3×3 weight, padding 1, stride 2.
+  std::string x = "[", w = "[";
+  for (int n = 0; n < 2; ++n) {
+    x += n ? ",[" : "[";
+    for (int c = 0; c < 3; ++c) {
+      x += c ? ",[" : "[";
+      for (int i = 0; i < 5; ++i) {
+        x += i ? ",[" : "[";
+        for (int j = 0; j < 5; ++j) x += (j ? "," : "") + std::to_string(((n * 37 + c * 11 + i * 7 + j * 5) % 23 - 9) / 7.0);
+        x += "]";
+      }
+      x += "]";
+    }
+    x += "]";
+  }
+  x += "]";
+  for (int o = 0; o < 4; ++o) {
+    w += o ? ",[" : "[";
+    for (int c = 0; c < 3; ++c) {
+      w += c ? ",[" : "[";
+      for (int i = 0; i < 3; ++i) {
+        w += i ? ",[" : "[";
+        for (int j = 0; j < 3; ++j) w += (j ? "," : "") + std::to_string(((o * 13 + c * 17 + i * 3 + j * 19) % 29 - 14) / 50.0);
+        w += "]";
+      }
+      w += "]";
+    }
+    w += "]";
+  }
+  w += "]";
+  write(dir + "/px.json", x);
+  write(dir + "/pw.json", w);
+  Result r = run(std::string(AXTRAIN_BINARY) + " probe --hardware " + test::source_dir() + "/configs/hw/" + preset +
+                 " --op conv2d --stride 2 --padding 1 --input " + dir + "/px.json --weight " + dir + "/pw.json");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  const auto& xi = j["input_int"];
+  const auto& wi = j["weight_int"];
+  const auto& got = j["exact_int"];
+  std::int64_t nonzero = 0;
+  for (int n = 0; n < 2; ++n)
+    for (int o = 0; o < 4; ++o)
+      for (int oh = 0; oh < 3; ++oh)
+        for (int ow = 0; ow < 3; ++ow) {
+          std::int64_t sum = 0;
+          for (int c = 0; c < 3; ++c)
+            for (int i = 0; i < 3; ++i)
+              for (int jj = 0; jj < 3; ++jj) {
+                int ih = oh * 2 - 1 + i, iw = ow * 2 - 1 + jj;
+                if (ih < 0 || ih >= 5 || iw < 0 || iw >= 5) continue;
+                std::int64_t a = xi[n][c][ih][iw], b = wi[o][c][i][jj];
+                std::int64_t p = m(std::llabs(a), std::llabs(b));
+                sum += (a < 0) != (b < 0) ? -p : p;
+              }
+          ASSERT_EQ(got[n][o][oh][ow].get<std::int64_t>(), sum) << preset << " at " << n << "," << o << "," << oh << "," << ow;
+          nonzero += sum != 0;
+        }
+  EXPECT_GT(nonzero, 30) << preset;
+}
+
+TEST_F(ProbeCli, PresetsMul7u09YAndDrumK4ExactIntEqualsIndependentComputation) {
+  std::string table = test::shared_dir() + "/data/multipliers/mul7u_09Y.txt";
+  if (!boost::filesystem::exists(table)) GTEST_SKIP() << "../shared/data/multipliers absent";
+  auto t = read_table(table);
+  ASSERT_EQ(t.size(), 128u);
+  check_preset_probe(dir_, "mul7u_09Y.yaml", [&](std::int64_t a, std::int64_t w) { return t[a][w]; });  // A = activation
+  check_preset_probe(dir_, "drum_k4.yaml",
+                     [](std::int64_t a, std::int64_t w) { return drum_bitscan(a, 4) * drum_bitscan(w, 4); });
 }
 
 TEST_F(ProbeCli, BadInputsAreDataErrorsNamingTheFile) {
