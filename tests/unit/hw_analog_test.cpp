@@ -201,7 +201,7 @@ double percentile(const torch::Tensor& v, double q) {
 TEST(Analog, CalibrationFreezesFullScaleAfterConfiguredBatches) {
   const std::string yaml =
       "{type: analog, input: {scale: 0.01}, weight: {scale: 0.01}, adc_bits: 4, percentile: 90, "
-      "calibration_batches: 2, linear_array_size: 5}";
+      "calibration_batches: 2, linear_array_size: 5, proxy_clamp: expected}";
   auto h = test::make_hw(yaml);
   torch::manual_seed(8);
   torch::Tensor w = torch::randn({4, 12}, torch::kFloat64) * 0.5;
@@ -238,6 +238,18 @@ TEST(Analog, CalibrationFreezesFullScaleAfterConfiguredBatches) {
 }
 
 // The summed proxy: HardTanh_T of the split outputs, T in integer units times s_a·s_w.
+// proxy_clamp: auto for the summed proxy = arrays per output × the calibrated FS.
+TEST(Analog, AutoClampIsArraysTimesFullScale) {
+  auto h = test::make_hw("{type: analog, input: {scale: 0.01}, weight: {scale: 0.01}, adc_bits: 4, percentile: 90, "
+                         "linear_array_size: 5}");
+  torch::manual_seed(9);
+  torch::Tensor w = torch::randn({4, 12}, torch::kFloat64) * 0.5, x = torch::rand({6, 12}, torch::kFloat64);
+  h->forward(x, w.clone().requires_grad_(true), kLinear, hw::Mode::Exact);
+  const double fs = percentile(linear_partial_sums(codes(x, 0.01, 0, 255), codes(w, 0.01, -127, 127), 5), 90);
+  EXPECT_DOUBLE_EQ(buffer(*h, "full_scale").item<double>(), fs);
+  EXPECT_DOUBLE_EQ(buffer(*h, "proxy_clamp").item<double>(), 3.0 * fs);  // ceil(12 / 5) = 3 arrays
+}
+
 TEST(Analog, SummedProxyValueAndGradient) {
   const MacOp conv{MacOp::Kind::Conv2d, 1, 1};
   torch::manual_seed(12);

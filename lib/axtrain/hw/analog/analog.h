@@ -40,8 +40,14 @@
 //                               #  per_array = Σ_arrays [min(P⁺, C) − min(P⁻, C)], i.e. the
 //                               #              gradient mask 1{P± < C} per partial sum, C = FS
 //                               #              (or proxy_clamp when it is a number).
-//   proxy_clamp: auto           # summed: auto = calibrated expected saturated sum
-//                               #   T = mean over output elements of Σ_arrays min(P±, FS);
+//   proxy_clamp: auto           # summed: auto = the largest value the quantised sum can reach,
+//                               #   T = arrays_per_output · FS (PAPERS.md §7.5 option ii: only
+//                               #   outputs whose every array saturates lose their gradient);
+//                               #   expected = the calibrated expected saturated sum, T = mean over
+//                               #   output elements of Σ_arrays min(P±, FS) (§7.5's suggestion for
+//                               #   injection steps; it zeroes the gradient of about half the
+//                               #   outputs: from an INT8 model, exact-mode training fell from 91%
+//                               #   to 70-77% test accuracy on Fashion-MNIST, docs/results.md);
 //                               # per_array: auto = FS. none = no clamp (plain fake-quant op);
 //                               # a number = the clamp in integer product units (> 0).
 //                               # With adc_bits 0 (no full scale) auto means none.
@@ -57,7 +63,7 @@ namespace ax::hw {
 struct AnalogOptions final : HardwareOptions {
   enum class FullScale { Calibrate, Max, Fixed };
   enum class Proxy { Summed, PerArray };
-  enum class Clamp { Auto, None, Fixed };
+  enum class Clamp { Auto, Expected, None, Fixed };
 
   QuantSpec input{8, ScalePolicy::MaxAbs, 0.0, Signedness::Unsigned};
   QuantSpec weight{8, ScalePolicy::MaxAbs, 0.0, Signedness::Signed};
@@ -77,7 +83,7 @@ struct AnalogOptions final : HardwareOptions {
   // True when some range must be measured on data (FS, or T for the summed proxy).
   bool needs_calibration() const {
     if (adc_bits == 0) return false;
-    return full_scale == FullScale::Calibrate || (proxy == Proxy::Summed && clamp == Clamp::Auto);
+    return full_scale == FullScale::Calibrate || (proxy == Proxy::Summed && clamp == Clamp::Expected);
   }
 
   std::string type() const override { return "analog"; }

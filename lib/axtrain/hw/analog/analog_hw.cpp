@@ -71,6 +71,8 @@ AnalogHardware::Range AnalogHardware::configured_range(const Operands& q, const 
   else if (o_.clamp == AnalogOptions::Clamp::Fixed) r.clamp = o_.clamp_value;
   else if (o_.adc_bits == 0) r.clamp = kInf;
   else if (o_.proxy == AnalogOptions::Proxy::PerArray) r.clamp = r.fs;
+  else if (o_.clamp == AnalogOptions::Clamp::Auto)
+    r.clamp = r.fs * static_cast<double>(analog::arrays_per_output(q.wc, array_size(op, q.wc)));
   return r;
 }
 
@@ -115,9 +117,11 @@ AnalogHardware::Range AnalogHardware::range_from_histogram(const Operands& q, co
     r.fs = std::max(1.0, value(std::min(b, hist.size() - 1)));
   }
   if (o_.clamp == AnalogOptions::Clamp::Auto) {
-    if (o_.proxy == AnalogOptions::Proxy::PerArray) {
-      r.clamp = r.fs;
-    } else {
+    r.clamp = o_.proxy == AnalogOptions::Proxy::PerArray
+                  ? r.fs
+                  : r.fs * static_cast<double>(analog::arrays_per_output(q.wc, array_size(op, q.wc)));
+  } else if (o_.clamp == AnalogOptions::Clamp::Expected) {
+    {
       double s = 0;
       for (std::size_t b = 0; b < hist.size(); ++b)
         if (hist[b]) s += static_cast<double>(hist[b]) * std::min(value(b), r.fs);

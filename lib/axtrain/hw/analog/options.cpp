@@ -44,6 +44,7 @@ void AnalogOptions::dump(YAML::Node& out) const {
   out["calibration_batches"] = calibration_batches;
   out["proxy"] = proxy == Proxy::Summed ? "summed" : "per_array";
   if (clamp == Clamp::Auto) out["proxy_clamp"] = "auto";
+  else if (clamp == Clamp::Expected) out["proxy_clamp"] = "expected";
   else if (clamp == Clamp::None) out["proxy_clamp"] = "none";
   else out["proxy_clamp"] = clamp_value;
 }
@@ -82,7 +83,10 @@ std::shared_ptr<const HardwareOptions> AnalogOptions::parse(config::Section& s) 
   o->calibration_batches = s.get_int("calibration_batches", o->calibration_batches, 1, 1000000);
   o->proxy = s.get_choice<Proxy>("proxy", o->proxy,
                                  {{"summed", Proxy::Summed}, {"per_array", Proxy::PerArray}});
-  if (s.has("proxy_clamp")) {
+  if (s.has("proxy_clamp") && s.raw("proxy_clamp").IsScalar() && s.raw("proxy_clamp").Scalar() == "expected") {
+    if (o->proxy != Proxy::Summed) s.fail("proxy_clamp", "'expected' applies to proxy: summed only");
+    o->clamp = Clamp::Expected;
+  } else if (s.has("proxy_clamp")) {
     int k = word_or_number(s, "proxy_clamp", "auto", "none", &o->clamp_value);
     o->clamp = k == 0 ? Clamp::Auto : k == 1 ? Clamp::None : Clamp::Fixed;
   } else {
