@@ -1,6 +1,8 @@
 #include "axtrain/train/evaluation.h"
 
 #include <chrono>
+#include <numeric>
+#include <random>
 
 #include <boost/filesystem.hpp>
 #include <fmt/format.h>
@@ -54,6 +56,21 @@ RunResult run_evaluation(const EvalRequest& req) {
   layers::attach_hardware(*model, cfg.hardware, cfg.seed);
   load_model_file(*model, req.checkpoint);
   Trainer trainer(cfg, *data, model, device);
+  // Hardware that calibrates on training data (analog ADC full scales) and has no state from the
+  // checkpoint sees one training batch first, as in training (BN stays in eval mode); otherwise it
+  // would measure its range on each test batch.
+  {
+    torch::NoGradGuard g;
+    model->eval();
+    for (const auto& l : layers::mac_layers(*model)) l.layer->hardware().train(true);
+    layers::set_mode(*model, cfg.eval.mode);
+    const std::int64_t n = std::min(cfg.data.batch_size, data->size(data::Part::Train));
+    std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
+    std::iota(idx.begin(), idx.end(), 0);
+    std::mt19937_64 unused(0);
+    model->forward(data->load(data::Part::Train, idx, false, unused).x.to(device));
+    model->eval();
+  }
   progress.line(fmt::format("eval {} on hardware {} (mode {}, {} repeat(s)), {} test examples → {}", checkpoint,
                             cfg.hardware.base.type(), hw::mode_name(cfg.eval.mode), cfg.eval.repeats,
                             data->size(data::Part::Test), result.run_dir));

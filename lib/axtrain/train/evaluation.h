@@ -5,7 +5,8 @@
 // The run config is the config.yaml beside the checkpoint (or `config`), with `hardware`,
 // `eval.repeats`, `eval.mode` and --set overrides applied; the model is built from it, the hardware
 // attached, then the checkpoint's weights loaded (hardware state such as calibrated ADC ranges is
-// loaded when the checkpoint has it for the same hardware, else the hardware starts fresh).
+// loaded when the checkpoint has it for the same hardware, else the hardware starts fresh and
+// calibrates on the first training batch, as in training, before the test set is evaluated).
 // Output: <out>/<name>-eval/<id>/metrics.json and config.yaml, id = short hash of the resolved
 // config and the checkpoint path; metrics.json has the run layout with `epochs` empty, `final.test`
 // the evaluation, and `eval` {checkpoint, hardware, mode, repeats, seconds}.
