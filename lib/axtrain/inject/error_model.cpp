@@ -124,12 +124,7 @@ class GaussianErrorModel final : public ErrorModel {
 
   torch::Tensor apply(const torch::Tensor& u) override {
     if (!calibrated()) return u;
-    torch::Tensor noise;
-    {
-      torch::NoGradGuard g;
-      noise = torch::randn(u.sizes(), u.options()) * stats_[1].item<double>() + stats_[0].item<double>();
-    }
-    return u + noise;  // the noise carries no gradient
+    return gaussian_inject(u, stats_[0].item<double>(), stats_[1].item<double>());  // noise: no gradient
   }
 
  private:

@@ -3,30 +3,80 @@
 #include <ATen/Parallel.h>
 #include <torch/autograd.h>
 
+#include <array>
+#include <limits>
+#include <type_traits>
+
 #include "axtrain/inject/error_model.h"
+#include "axtrain/inject/normal_rng.h"
 
 namespace ax::inject {
 
 namespace {
 
-std::vector<double> coefs(const torch::Tensor& c) {
+constexpr std::int64_t kNoiseBlock = 2048;  // elements per parallel task (a stack buffer of noise)
+
+// Polynomial coefficients (lowest order first) as N values of the element type: the element loops
+// below take N as a template argument, so Horner's rule unrolls and the loop over elements vectorises.
+template <class T, int N>
+std::array<T, N> coefs(const torch::Tensor& c) {
   torch::Tensor d = c.to(torch::kFloat64).contiguous();
-  return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+  std::array<T, N> out{};
+  for (int k = 0; k < N && k < d.numel(); ++k) out[static_cast<std::size_t>(k)] = static_cast<T>(d.data_ptr<double>()[k]);
+  return out;
 }
 
-template <class T>
-inline T horner(const double* c, std::int64_t n, T x) {
-  T y = static_cast<T>(c[n - 1]);
-  for (std::int64_t k = n - 2; k >= 0; --k) y = y * x + static_cast<T>(c[k]);
+// The derivative's coefficients: d[k] = (k + 1)·c[k + 1], N − 1 of them (one zero when N = 1).
+template <class T, int N>
+std::array<T, (N > 1 ? N - 1 : 1)> derivative_coefs(const torch::Tensor& c) {
+  std::array<T, N> a = coefs<T, N>(c);
+  std::array<T, (N > 1 ? N - 1 : 1)> d{};
+  for (int k = 0; k + 1 < N; ++k) d[static_cast<std::size_t>(k)] = static_cast<T>(k + 1) * a[static_cast<std::size_t>(k + 1)];
+  return d;
+}
+
+template <class T, std::size_t N>
+inline T horner(const std::array<T, N>& c, T x) {
+  T y = c[N - 1];
+  for (int k = static_cast<int>(N) - 2; k >= 0; --k) y = y * x + c[static_cast<std::size_t>(k)];
   return y;
 }
 
-template <class T>
-inline T horner_derivative(const double* c, std::int64_t n, T x) {
-  if (n < 2) return T(0);
-  T y = static_cast<T>(c[n - 1] * static_cast<double>(n - 1));
-  for (std::int64_t k = n - 2; k >= 1; --k) y = y * x + static_cast<T>(c[k] * static_cast<double>(k));
-  return y;
+// Calls f(std::integral_constant<int, N>) for the coefficient count N = 1 .. 13 (degree 0 .. 12, the
+// range the config allows).
+template <class F>
+void with_coef_count(std::int64_t n, F&& f) {
+  switch (n) {
+#define AX_COEF_CASE(k) \
+  case k:               \
+    return f(std::integral_constant<int, k>{});
+    AX_COEF_CASE(1) AX_COEF_CASE(2) AX_COEF_CASE(3) AX_COEF_CASE(4) AX_COEF_CASE(5) AX_COEF_CASE(6)
+    AX_COEF_CASE(7) AX_COEF_CASE(8) AX_COEF_CASE(9) AX_COEF_CASE(10) AX_COEF_CASE(11) AX_COEF_CASE(12)
+    AX_COEF_CASE(13)
+#undef AX_COEF_CASE
+    default:
+      TORCH_CHECK(false, "poly_inject: ", n, " coefficients; 1 to 13 (degree 0 to 12) are supported");
+  }
+}
+
+template <class T, std::size_t N>
+void poly_noise_block(const T* __restrict u, T* __restrict y, const float* __restrict eps, std::int64_t n,
+                      const std::array<T, N>& mc, const std::array<T, N>& sc, T lo, T hi) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const T x = u[i] < lo ? lo : (u[i] > hi ? hi : u[i]);
+    const T s = horner(sc, x);
+    y[i] = u[i] + horner(mc, x) + (s > T(0) ? s : T(0)) * static_cast<T>(eps[i]);
+  }
+}
+
+template <class T, std::size_t M>
+void poly_grad_block(const T* __restrict u, const T* __restrict g, T* __restrict out, std::int64_t n,
+                     const std::array<T, M>& dc, T lo, T hi) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const T x = u[i];
+    const T d = (x >= lo && x <= hi) ? horner(dc, x) : T(0);
+    out[i] = g[i] * (T(1) + d);
+  }
 }
 
 class PolyInjectFn : public torch::autograd::Function<PolyInjectFn> {
@@ -34,22 +84,26 @@ class PolyInjectFn : public torch::autograd::Function<PolyInjectFn> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& u_in,
                                const torch::Tensor& mean_coef, const torch::Tensor& std_coef, double lo, double hi,
                                bool corrected) {
+    TORCH_CHECK(mean_coef.numel() == std_coef.numel(), "poly_inject: mean and std polynomials differ in degree");
     torch::Tensor u = u_in.contiguous();
-    torch::Tensor eps = torch::randn(u.sizes(), u.options());
     torch::Tensor y = torch::empty_like(u);
-    std::vector<double> mc = coefs(mean_coef), sc = coefs(std_coef);
+    const std::uint64_t seed = draw_noise_seed();
+    const std::int64_t n = u.numel();
     AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "poly_inject", [&] {
-      const scalar_t* pu = u.data_ptr<scalar_t>();
-      const scalar_t* pe = eps.data_ptr<scalar_t>();
-      scalar_t* py = y.data_ptr<scalar_t>();
-      const auto nm = static_cast<std::int64_t>(mc.size()), ns = static_cast<std::int64_t>(sc.size());
-      const scalar_t l = static_cast<scalar_t>(lo), h = static_cast<scalar_t>(hi);
-      at::parallel_for(0, u.numel(), 4096, [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t i = b; i < e; ++i) {
-          scalar_t x = std::min(std::max(pu[i], l), h);
-          scalar_t s = horner<scalar_t>(sc.data(), ns, x);
-          py[i] = pu[i] + horner<scalar_t>(mc.data(), nm, x) + (s > 0 ? s : scalar_t(0)) * pe[i];
-        }
+      with_coef_count(mean_coef.numel(), [&](auto count) {
+        constexpr int N = decltype(count)::value;
+        const auto mc = coefs<scalar_t, N>(mean_coef), sc = coefs<scalar_t, N>(std_coef);
+        const scalar_t* pu = u.data_ptr<scalar_t>();
+        scalar_t* py = y.data_ptr<scalar_t>();
+        const auto l = static_cast<scalar_t>(lo), h = static_cast<scalar_t>(hi);
+        at::parallel_for(0, (n + kNoiseBlock - 1) / kNoiseBlock, 1, [&](std::int64_t b0, std::int64_t b1) {
+          float eps[kNoiseBlock];
+          for (std::int64_t blk = b0; blk < b1; ++blk) {
+            const std::int64_t b = blk * kNoiseBlock, e = std::min(n, b + kNoiseBlock);
+            fill_standard_normal(eps, e - b, seed, static_cast<std::uint64_t>(b));
+            poly_noise_block(pu + b, py + b, eps, e - b, mc, sc, l, h);
+          }
+        });
       });
     });
     ctx->save_for_backward({u, mean_coef});
@@ -64,36 +118,93 @@ class PolyInjectFn : public torch::autograd::Function<PolyInjectFn> {
     torch::Tensor g = grads[0];
     if (!ctx->saved_data["corrected"].toBool()) return {g, {}, {}, {}, {}, {}};
     auto saved = ctx->get_saved_variables();
-    torch::Tensor u = saved[0];
-    std::vector<double> mc = coefs(saved[1]);
+    torch::Tensor u = saved[0], mean_coef = saved[1];
     const double lo = ctx->saved_data["lo"].toDouble(), hi = ctx->saved_data["hi"].toDouble();
     torch::Tensor gc = g.contiguous(), out = torch::empty_like(u);
     AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "poly_inject_backward", [&] {
-      const scalar_t* pu = u.data_ptr<scalar_t>();
-      const scalar_t* pg = gc.data_ptr<scalar_t>();
-      scalar_t* po = out.data_ptr<scalar_t>();
-      const auto nm = static_cast<std::int64_t>(mc.size());
-      const scalar_t l = static_cast<scalar_t>(lo), h = static_cast<scalar_t>(hi);
-      at::parallel_for(0, u.numel(), 4096, [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t i = b; i < e; ++i) {
-          scalar_t x = pu[i];
-          scalar_t d = (x >= l && x <= h) ? horner_derivative<scalar_t>(mc.data(), nm, x) : scalar_t(0);
-          po[i] = pg[i] * (scalar_t(1) + d);
-        }
+      with_coef_count(mean_coef.numel(), [&](auto count) {
+        constexpr int N = decltype(count)::value;
+        const auto dc = derivative_coefs<scalar_t, N>(mean_coef);
+        const scalar_t* pu = u.data_ptr<scalar_t>();
+        const scalar_t* pg = gc.data_ptr<scalar_t>();
+        scalar_t* po = out.data_ptr<scalar_t>();
+        const auto l = static_cast<scalar_t>(lo), h = static_cast<scalar_t>(hi);
+        at::parallel_for(0, u.numel(), 16384, [&](std::int64_t b, std::int64_t e) {
+          poly_grad_block(pu + b, pg + b, po + b, e - b, dc, l, h);
+        });
       });
     });
     return {out, {}, {}, {}, {}, {}};
   }
 };
 
+// y = u + μ + σ·ε; the noise carries no gradient and nothing is saved.
+class GaussianInjectFn : public torch::autograd::Function<GaussianInjectFn> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& u_in, double mean,
+                               double sd) {
+    torch::Tensor u = u_in.contiguous();
+    torch::Tensor y = torch::empty_like(u);
+    const std::uint64_t seed = draw_noise_seed();
+    const std::int64_t n = u.numel();
+    AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "gaussian_inject", [&] {
+      const scalar_t* pu = u.data_ptr<scalar_t>();
+      scalar_t* py = y.data_ptr<scalar_t>();
+      const auto m = static_cast<scalar_t>(mean), s = static_cast<scalar_t>(sd);
+      at::parallel_for(0, (n + kNoiseBlock - 1) / kNoiseBlock, 1, [&](std::int64_t b0, std::int64_t b1) {
+        float eps[kNoiseBlock];
+        for (std::int64_t blk = b0; blk < b1; ++blk) {
+          const std::int64_t b = blk * kNoiseBlock, e = std::min(n, b + kNoiseBlock);
+          fill_standard_normal(eps, e - b, seed, static_cast<std::uint64_t>(b));
+          for (std::int64_t i = b; i < e; ++i) py[i] = pu[i] + m + s * static_cast<scalar_t>(eps[i - b]);
+        }
+      });
+    });
+    return y;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext*,
+                                                 torch::autograd::variable_list grads) {
+    return {grads[0], {}, {}};
+  }
+};
+
 }  // namespace
 
+std::uint64_t draw_noise_seed() {
+  return static_cast<std::uint64_t>(
+      torch::randint(std::numeric_limits<std::int64_t>::max(), {1}, torch::kInt64).item<std::int64_t>());
+}
+
+torch::Tensor standard_normal(const torch::Tensor& like, std::uint64_t seed) {
+  torch::Tensor z = torch::empty(like.sizes(), torch::kFloat32);
+  const std::int64_t n = z.numel();
+  float* pz = z.data_ptr<float>();
+  at::parallel_for(0, (n + kNoiseBlock - 1) / kNoiseBlock, 1, [&](std::int64_t b0, std::int64_t b1) {
+    const std::int64_t b = b0 * kNoiseBlock, e = std::min(n, b1 * kNoiseBlock);
+    fill_standard_normal(pz + b, e - b, seed, static_cast<std::uint64_t>(b));
+  });
+  return z.to(like.options());
+}
+
+torch::Tensor gaussian_inject(const torch::Tensor& u, double mean, double sd) {
+  if (!u.device().is_cpu()) {
+    torch::Tensor noise;
+    {
+      torch::NoGradGuard g;
+      noise = standard_normal(u, draw_noise_seed()) * sd + mean;
+    }
+    return u + noise;
+  }
+  return GaussianInjectFn::apply(u, mean, sd);
+}
+
 torch::Tensor poly_inject(const torch::Tensor& u, const PolyInjectArgs& a) {
+  if (!u.device().is_cpu()) return poly_inject_composed(u, a);
   return PolyInjectFn::apply(u, a.mean_coef, a.std_coef, a.lo, a.hi, a.corrected_gradient);
 }
 
 torch::Tensor poly_inject_composed(const torch::Tensor& u, const PolyInjectArgs& a) {
-  torch::Tensor eps = torch::randn(u.sizes(), u.options());
+  torch::Tensor eps = standard_normal(u, draw_noise_seed());
   torch::Tensor x = torch::clamp(u, a.lo, a.hi);
   torch::Tensor mean = polyval(a.mean_coef, x);
   torch::Tensor sd = torch::relu(polyval(a.std_coef, x));

@@ -1,5 +1,6 @@
 // The point-wise injection op of the polynomial error model, y = u + b(ũ) + max(σ(ũ), 0)·ε,
-// ũ = clamp(u, lo, hi), ε ~ N(0, 1) from torch's default generator.
+// ũ = clamp(u, lo, hi), ε ~ N(0, 1) from the counter-based generator of normal_rng.h, seeded by a
+// number drawn from torch's default generator (so torch::manual_seed fixes the noise).
 //
 // poly_inject is one custom autograd function with a fused element loop: it saves only u (and
 // the coefficients) and recomputes b′(ũ) in backward — the gradient checkpointing of Li et al.
@@ -18,5 +19,13 @@ struct PolyInjectArgs {
 
 torch::Tensor poly_inject(const torch::Tensor& u, const PolyInjectArgs& a);
 torch::Tensor poly_inject_composed(const torch::Tensor& u, const PolyInjectArgs& a);
+
+// y = u + mean + sd·ε with gradient 1 (the type-2 error model), one fused element loop.
+torch::Tensor gaussian_inject(const torch::Tensor& u, double mean, double sd);
+
+// A stream seed from torch's default CPU generator.
+std::uint64_t draw_noise_seed();
+// ε of stream `seed` in the shape, dtype and device of `like` (computed on the CPU).
+torch::Tensor standard_normal(const torch::Tensor& like, std::uint64_t seed);
 
 }  // namespace ax::inject
