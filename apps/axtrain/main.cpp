@@ -6,11 +6,13 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "axtrain/core/allocator.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/report/host.h"
 #include "commands.h"
 
 int main(int argc, char** argv) {
+  ax::keep_freed_memory();  // see core/allocator.h: page faults otherwise cost a third of an epoch
   CLI::App app{"axtrain: training neural networks for approximate hardware"};
   app.set_version_flag("--version",
                        [] {
