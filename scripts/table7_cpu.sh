@@ -22,8 +22,8 @@ epoch() {
   m=$("$ax" run configs/tinyconv_fmnist_hw.yaml --out "$out" "${common[@]}" "$@")
   "$ax" report --csv "$m" | awk -F, 'NR == 2 { printf "%.1f %.1f %.4f\n", $12, $13, $8 }'
 }
-printf '| data | method | ideal float s/epoch | without model s/epoch | with model s/epoch | inject s/epoch (calibration s, share) | with/inject | inject/without |\n'
-printf '|---|---|---|---|---|---|---|---|\n'
+printf '| data | method | ideal float s/epoch | without model s/epoch | with model s/epoch | inject s/epoch (calibration s, share) | with/inject | inject/without | inject without calibration / without |\n'
+printf '|---|---|---|---|---|---|---|---|---|\n'
 for data in fmnist synth32; do
   d=()
   [[ $data == synth32 ]] && d=(--set "data={type: synthetic, shape: [3, 32, 32], classes: 10, train_size: $synth, test_size: 1000, noise: 0.35}")
@@ -36,6 +36,6 @@ for data in fmnist synth32; do
     read -r with _ _ < <(epoch "${d[@]}" "${h[@]}" --set 'phases=[{name: with, mode: exact, epochs: 1}]')
     read -r inj cal _ < <(epoch "${d[@]}" "${h[@]}" --set 'phases=[{name: inject, mode: inject, epochs: 1}]')
     awk -v d="$data" -v h="$hw" -v i="$ideal" -v wo="$without" -v w="$with" -v j="$inj" -v c="$cal" 'BEGIN {
-      printf "| %s | %s | %.1f | %.1f | %.1f | %.1f (%.1f, %.0f%%) | %.2fx | %.2fx |\n", d, h, i, wo, w, j, c, 100 * c / j, w / j, j / wo }'
+      printf "| %s | %s | %.1f | %.1f | %.1f | %.1f (%.1f, %.0f%%) | %.2fx | %.2fx | %.2fx |\n", d, h, i, wo, w, j, c, 100 * c / j, w / j, j / wo, (j - c) / wo }'
   done
 done

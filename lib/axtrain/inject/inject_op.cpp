@@ -16,6 +16,20 @@ namespace {
 
 constexpr std::int64_t kNoiseBlock = 2048;  // elements per parallel task (a stack buffer of noise)
 
+// Calls f(b, len, eps) in parallel for the blocks [b, b + len) of n elements, eps = the numbers
+// b .. b + len − 1 of noise stream `seed`, generated on the task's stack.
+template <class F>
+void for_noise_blocks(std::int64_t n, std::uint64_t seed, const F& f) {
+  at::parallel_for(0, (n + kNoiseBlock - 1) / kNoiseBlock, 1, [&](std::int64_t b0, std::int64_t b1) {
+    float eps[kNoiseBlock];
+    for (std::int64_t blk = b0; blk < b1; ++blk) {
+      const std::int64_t b = blk * kNoiseBlock, len = std::min(n - b, kNoiseBlock);
+      fill_standard_normal(eps, len, seed, static_cast<std::uint64_t>(b));
+      f(b, len, eps);
+    }
+  });
+}
+
 // Polynomial coefficients (lowest order first) as N values of the element type: the element loops
 // below take N as a template argument, so Horner's rule unrolls and the loop over elements vectorises.
 template <class T, int N>
@@ -96,13 +110,8 @@ class PolyInjectFn : public torch::autograd::Function<PolyInjectFn> {
         const scalar_t* pu = u.data_ptr<scalar_t>();
         scalar_t* py = y.data_ptr<scalar_t>();
         const auto l = static_cast<scalar_t>(lo), h = static_cast<scalar_t>(hi);
-        at::parallel_for(0, (n + kNoiseBlock - 1) / kNoiseBlock, 1, [&](std::int64_t b0, std::int64_t b1) {
-          float eps[kNoiseBlock];
-          for (std::int64_t blk = b0; blk < b1; ++blk) {
-            const std::int64_t b = blk * kNoiseBlock, e = std::min(n, b + kNoiseBlock);
-            fill_standard_normal(eps, e - b, seed, static_cast<std::uint64_t>(b));
-            poly_noise_block(pu + b, py + b, eps, e - b, mc, sc, l, h);
-          }
+        for_noise_blocks(n, seed, [&](std::int64_t b, std::int64_t len, const float* eps) {
+          poly_noise_block(pu + b, py + b, eps, len, mc, sc, l, h);
         });
       });
     });
@@ -151,13 +160,8 @@ class GaussianInjectFn : public torch::autograd::Function<GaussianInjectFn> {
       const scalar_t* pu = u.data_ptr<scalar_t>();
       scalar_t* py = y.data_ptr<scalar_t>();
       const auto m = static_cast<scalar_t>(mean), s = static_cast<scalar_t>(sd);
-      at::parallel_for(0, (n + kNoiseBlock - 1) / kNoiseBlock, 1, [&](std::int64_t b0, std::int64_t b1) {
-        float eps[kNoiseBlock];
-        for (std::int64_t blk = b0; blk < b1; ++blk) {
-          const std::int64_t b = blk * kNoiseBlock, e = std::min(n, b + kNoiseBlock);
-          fill_standard_normal(eps, e - b, seed, static_cast<std::uint64_t>(b));
-          for (std::int64_t i = b; i < e; ++i) py[i] = pu[i] + m + s * static_cast<scalar_t>(eps[i - b]);
-        }
+      for_noise_blocks(n, seed, [&](std::int64_t b, std::int64_t len, const float* eps) {
+        for (std::int64_t i = 0; i < len; ++i) py[b + i] = pu[b + i] + m + s * static_cast<scalar_t>(eps[i]);
       });
     });
     return y;
