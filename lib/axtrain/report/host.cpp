@@ -10,6 +10,7 @@
 #include <torch/version.h>
 
 #include "axtrain/core/build_info.h"
+#include "axtrain/core/git_revision.h"
 
 namespace ax::report {
 
