@@ -80,7 +80,7 @@ TEST(ImageFolder, FlatColoursDecodeCloseAndClassesAreSorted) {
         std::int64_t label = b.y[i].item<std::int64_t>();
         ASSERT_GE(label, 0);
         ASSERT_LT(label, 3);
-        if (p == Part::Train) EXPECT_EQ(label, i / 3);  // files are listed class by class, sorted
+        if (p == Part::Train) { EXPECT_EQ(label, i / 3); }  // files are listed class by class, sorted
         for (int c = 0; c < 3; ++c) {
           torch::Tensor plane = b.x[i][c] * 255.0;
           EXPECT_LE((plane - kColour[label][c]).abs().max().item<float>(), 3.0f)

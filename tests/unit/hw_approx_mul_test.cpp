@@ -96,12 +96,12 @@ TEST(Drum, AllEightBitPairsMatchFormulaAndErrorBound) {
         std::uint64_t q = d.multiply(a, b);
         ASSERT_EQ(q, drum_formula(a, b, k)) << "k=" << k << " a=" << a << " b=" << b;
         if (a && b) worst = std::max(worst, std::abs(static_cast<double>(q) - a * b) / (a * b));
-        if (a < (1u << k) && b < (1u << k)) ASSERT_EQ(q, std::uint64_t{a} * b);
+        if (a < (1u << k) && b < (1u << k)) { ASSERT_EQ(q, std::uint64_t{a} * b); }
       }
     }
     // The bound is tight: a = b = 2^k gives â = 2^k + 2 per operand.
     EXPECT_LE(worst, bound + 1e-12) << "k=" << k;
-    if (k <= 7) EXPECT_NEAR(worst, bound, 1e-12) << "k=" << k;
+    if (k <= 7) { EXPECT_NEAR(worst, bound, 1e-12) << "k=" << k; }
   }
 }
 

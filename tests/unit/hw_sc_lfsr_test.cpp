@@ -38,8 +38,8 @@ TEST(ScLfsr, EveryWidthHasMaximalPeriod) {
       const std::size_t expect = k == LfsrKind::ZeroInserted ? states : states - 1;
       EXPECT_EQ(seen.size(), expect) << "bits " << bits << " kind " << static_cast<int>(k);
       EXPECT_EQ(lfsr_next(k, bits, seq.back()), seq.front()) << "bits " << bits;
-      if (k == LfsrKind::Xor) EXPECT_EQ(seen.count(0u), 0u);
-      if (k == LfsrKind::Xnor) EXPECT_EQ(seen.count(states - 1), 0u);
+      if (k == LfsrKind::Xor) { EXPECT_EQ(seen.count(0u), 0u); }
+      if (k == LfsrKind::Xnor) { EXPECT_EQ(seen.count(states - 1), 0u); }
     }
   }
 }

@@ -150,7 +150,7 @@ TEST_P(ModelZoo, MacLayerNamesAsDocumented) {
   std::vector<std::string> names;
   for (const auto& l : layers::mac_layers(*m)) names.push_back(l.name);
   EXPECT_EQ(names.size(), e.mac_count);
-  if (!e.mac_names.empty()) EXPECT_EQ(names, e.mac_names);
+  if (!e.mac_names.empty()) { EXPECT_EQ(names, e.mac_names); }
 }
 
 TEST_P(ModelZoo, GradientsReachEveryParameter) {
