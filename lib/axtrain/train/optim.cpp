@@ -6,6 +6,7 @@
 #include <torch/optim/sgd.h>
 
 #include "axtrain/config/section.h"
+#include "axtrain/train/sc_gdm.h"
 
 namespace ax::train {
 
@@ -119,6 +120,19 @@ struct AdamOptions final : OptimizerOptions {
   }
 };
 
+struct ScGdmSpec final : OptimizerOptions {
+  double momentum = 0.0, weight_decay = 0.0, step = 1.0 / 1024;
+  std::string type() const override { return "sc_gdm"; }
+  void dump(YAML::Node& n) const override {
+    n["momentum"] = momentum;
+    n["weight_decay"] = weight_decay;
+    n["step"] = step;
+  }
+  std::unique_ptr<torch::optim::Optimizer> make(std::vector<torch::Tensor> p, double lr) const override {
+    return std::make_unique<ScGdm>(p, ScGdmOptions(lr).momentum(momentum).weight_decay(weight_decay).step(step));
+  }
+};
+
 struct ConstantSchedule final : ScheduleOptions {
   std::string type() const override { return "constant"; }
   void dump(YAML::Node&) const override {}
@@ -194,6 +208,14 @@ void register_all() {
             p->beta2 = s.get_double("beta2", p->beta2, 0.0, 0.999999);
             p->eps = s.get_double("eps", p->eps, 0.0, 1.0);
             p->weight_decay = s.get_double("weight_decay", 0.0, 0.0, 1.0);
+            return p;
+          });
+    o.add("sc_gdm", "SC-GDC/SC-GDM (Liu): ternary stochastic counter steps of `step` (2^-10), momentum (0 = SC-GDC)",
+          [](config::Section& s) -> std::shared_ptr<const OptimizerOptions> {
+            auto p = std::make_shared<ScGdmSpec>();
+            p->momentum = s.get_double("momentum", 0.0, 0.0, 0.999999);
+            p->weight_decay = s.get_double("weight_decay", 0.0, 0.0, 1.0);
+            p->step = s.get_double("step", p->step, 1e-12, 1.0);
             return p;
           });
   }
