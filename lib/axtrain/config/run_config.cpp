@@ -36,6 +36,12 @@ PhaseSpec parse_phase(Section& s, std::size_t index) {
   } else {
     s.mark("optimizer");
   }
+  if (s.has("gradient") && p.mode != hw::Mode::Exact)
+    s.fail("gradient", "applies to phases with mode: exact only");
+  p.gradient = s.get_choice<hw::ExactGradient>(
+      "gradient", hw::ExactGradient::Proxy,
+      {{"proxy", hw::ExactGradient::Proxy}, {"ste_clip", hw::ExactGradient::SteClip},
+       {"ste_input", hw::ExactGradient::SteInput}});
   if (s.has("calibrate")) {
     if (p.mode != hw::Mode::Inject) s.fail("calibrate", "applies to phases with mode: inject only");
     Section cs = s.section("calibrate");
@@ -187,6 +193,9 @@ YAML::Node RunConfig::to_yaml() const {
     e["mode"] = hw::mode_name(p.mode);
     if (p.optimizer) e["optimizer"] = p.optimizer->dump();
     if (p.schedule) e["schedule"] = p.schedule->dump();
+    // Only when not the default, so that existing configs keep their run ids.
+    if (p.gradient == hw::ExactGradient::SteClip) e["gradient"] = "ste_clip";
+    if (p.gradient == hw::ExactGradient::SteInput) e["gradient"] = "ste_input";
     if (p.mode == hw::Mode::Inject) {
       e["calibrate"]["per_epoch"] = p.calibrate.per_epoch;
       e["calibrate"]["every_batches"] = p.calibrate.every_batches;

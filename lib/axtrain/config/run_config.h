@@ -43,6 +43,7 @@ struct PhaseSpec {
   std::optional<train::OptimizerSpec> optimizer;  // a fresh optimizer for this phase
   std::optional<train::ScheduleSpec> schedule;    // a schedule over this phase
   CalibrateSpec calibrate;                        // inject phases only
+  hw::ExactGradient gradient = hw::ExactGradient::Proxy;  // exact phases only
 };
 
 struct EvalSpec {

@@ -4,6 +4,44 @@
 
 namespace ax::hw {
 
+namespace {
+
+// Identity forward; backward zeroes the gradient elements with |g| ≥ 1 (AxTrain Eq. 12).
+struct ClipGradient : torch::autograd::Function<ClipGradient> {
+  static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& y) { return y.view_as(y); }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext*,
+                                                 torch::autograd::variable_list g) {
+    return {g[0] * (g[0].abs() < 1).to(g[0].scalar_type())};
+  }
+};
+
+// Identity forward; backward passes the gradient where |x| ≤ 1 (the usual straight-through gate).
+struct GateOnInput : torch::autograd::Function<GateOnInput> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
+    ctx->save_for_backward({x});
+    return x.view_as(x);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list g) {
+    torch::Tensor x = ctx->get_saved_variables()[0];
+    return {g[0] * (x.abs() <= 1).to(g[0].scalar_type())};
+  }
+};
+
+}  // namespace
+
+torch::Tensor LayerHardware::exact_gradient_path(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
+  switch (exact_gradient_) {
+    case ExactGradient::Proxy:
+      return proxy(x, w, op);
+    case ExactGradient::SteClip:
+      return ClipGradient::apply(op.apply(x, w));
+    case ExactGradient::SteInput:
+      return op.apply(GateOnInput::apply(x), w);
+  }
+  return proxy(x, w, op);
+}
+
 torch::Tensor LayerHardware::forward(const torch::Tensor& x, const torch::Tensor& w,
                                      const MacOp& op, Mode mode) {
   switch (mode) {
@@ -20,13 +58,13 @@ torch::Tensor LayerHardware::forward(const torch::Tensor& x, const torch::Tensor
         torch::NoGradGuard guard;
         return exact(x, w, op);
       }
-      torch::Tensor p = proxy(x, w, op);
+      torch::Tensor p = exact_gradient_path(x, w, op);
       torch::Tensor e;
       {
         torch::NoGradGuard guard;
         e = exact(x.detach(), w.detach(), op);
       }
-      // Forward value = accurate emulation; gradient = the proxy's.
+      // Forward value = accurate emulation; gradient = the proxy's (or a straight-through one).
       return p + (e - p.detach());
     }
   }

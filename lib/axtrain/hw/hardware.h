@@ -86,6 +86,10 @@ class LayerHardware : public torch::nn::Module {
   void set_checkpointing(bool on) { checkpointing_ = on; }
   bool checkpointing() const { return checkpointing_; }
 
+  // The gradient of exact-mode forwards (mac_op.h); the trainer sets it per phase.
+  void set_exact_gradient(ExactGradient g) { exact_gradient_ = g; }
+  ExactGradient exact_gradient() const { return exact_gradient_; }
+
   // The weight as the arithmetic sees it: storage faults applied when storage is attached.
   torch::Tensor read_weight(const torch::Tensor& w, Mode mode);
   void set_storage(std::shared_ptr<WeightStorage> storage);
@@ -98,11 +102,14 @@ class LayerHardware : public torch::nn::Module {
 
  private:
   torch::Tensor calibrate(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
+  // What carries the gradient of an exact-mode forward, per exact_gradient_.
+  torch::Tensor exact_gradient_path(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
 
   std::shared_ptr<WeightStorage> storage_;
   std::shared_ptr<inject::ErrorModel> error_model_;
   bool calibrate_next_ = false;
   bool checkpointing_ = true;
+  ExactGradient exact_gradient_ = ExactGradient::Proxy;
   nlohmann::json last_calibration_;
 };
 

@@ -30,4 +30,12 @@ enum class Mode {
 
 const char* mode_name(Mode m);
 
+// The gradient of an exact-mode layer (a phase option; AxTrain-pas, PAPERS.md §7.11 step 4):
+//   Proxy     the hardware's activation proxy (default; Li et al.)
+//   SteClip   straight-through the float op, output gradient elements with |g| ≥ 1 zeroed
+//             (AxTrain Eq. 12 as printed: grad_in = grad_out · 1{|grad_out| < 1})
+//   SteInput  straight-through the float op, gated on the op's input: ∂x · 1{|x| ≤ 1} (the
+//             usual STE; PAPERS.md §10 G-45)
+enum class ExactGradient { Proxy, SteClip, SteInput };
+
 }  // namespace ax::hw

@@ -238,6 +238,7 @@ void Trainer::run() {
       if (ph != last_phase) {
         last_phase = ph;
         layers::set_mode(*model_, cfg_.phases[ph].mode);
+        for (const auto& l : layers::mac_layers(*model_)) l.layer->hardware().set_exact_gradient(cfg_.phases[ph].gradient);
         for (auto* o : observers_) o->on_phase(cfg_.phases[ph], epoch + 1);
       }
       if (rec.phases.empty() || rec.phases.back() != cfg_.phases[ph].name)

@@ -14,6 +14,7 @@ class FixedPointHardware final : public LayerHardware {
                         Mode mode) override {
     if (mode == Mode::Ideal) return op.apply(x, w);
     if (mode == Mode::Inject) return LayerHardware::forward(x, w, op, mode);
+    if (mode == Mode::Exact && exact_gradient() != ExactGradient::Proxy) return LayerHardware::forward(x, w, op, mode);
     return proxy(x, w, op);
   }
   torch::Tensor proxy(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) override {
