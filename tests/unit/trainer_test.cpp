@@ -119,3 +119,54 @@ TEST(Trainer, ScheduleWarmupAndDecayClosedForms) {
 
 }  // namespace
 }  // namespace ax
+
+namespace ax {
+namespace {
+
+// AxTrain-act in a phase: S(w) and γ are logged per epoch, γ follows the adaptive rule, the
+// regulariser lowers S against plain training (γ = 0, S only measured), and γ survives a resume.
+TEST(Trainer, SensitivityPhaseLowersSAndAdaptsGamma) {
+  auto bp = make_config("[{epochs: 4, mode: ideal, sensitivity: {gamma: 0, adaptive: false}}]");
+  auto act = make_config("[{epochs: 4, mode: ideal, sensitivity: {gamma: 0.05, delta_gamma: 0.01}}]");
+  TrainRun a = make_run(bp), b = make_run(act);
+  a.trainer->run();
+  b.trainer->run();
+  const auto& ha = a.trainer->history();
+  const auto& hb = b.trainer->history();
+  ASSERT_EQ(hb.size(), 4u);
+  for (const auto& r : hb) ASSERT_TRUE(r.extra.contains("sensitivity"));
+  const double s_bp = ha.back().extra["sensitivity"]["S"].get<double>(), s_act = hb.back().extra["sensitivity"]["S"].get<double>();
+  EXPECT_LT(s_act, 0.7 * s_bp) << "S with the regulariser " << s_act << ", without " << s_bp;
+  EXPECT_FALSE(ha.back().extra["sensitivity"].contains("next_gamma"));  // not adaptive
+  // γ of epoch e+1 is the rule's answer at the end of epoch e.
+  train::GammaRule rule(0.05, 0.01, 0.0);
+  for (const auto& r : hb) {
+    EXPECT_DOUBLE_EQ(r.extra["sensitivity"]["gamma"].get<double>(), rule.gamma());
+    EXPECT_DOUBLE_EQ(r.extra["sensitivity"]["next_gamma"].get<double>(), rule.update(1.0 - r.train.accuracy));
+  }
+  EXPECT_GT(hb.back().test.accuracy, 0.5);
+}
+
+TEST(Trainer, SensitivityGammaSurvivesResume) {
+  auto c = make_config("[{epochs: 3, mode: ideal, sensitivity: {gamma: 0.5, delta_gamma: 0.05}}]");
+  TrainRun full = make_run(c);
+  full.trainer->run();
+  std::string file = test::temp_dir("sens_resume") + "/last.pt";
+  {
+    TrainRun first = make_run(c);
+    StopAfter stop;
+    stop.epoch = 2;
+    stop.file = file;
+    first.trainer->add_observer(&stop);
+    EXPECT_THROW(first.trainer->run(), std::runtime_error);
+  }
+  TrainRun resumed = make_run(c);
+  resumed.trainer->load(file);
+  resumed.trainer->run();
+  EXPECT_DOUBLE_EQ(resumed.trainer->history().back().extra["sensitivity"]["gamma"].get<double>(),
+                   full.trainer->history().back().extra["sensitivity"]["gamma"].get<double>());
+  EXPECT_EQ(resumed.trainer->history().back().train.loss, full.trainer->history().back().train.loss);
+}
+
+}  // namespace
+}  // namespace ax

@@ -42,6 +42,22 @@ PhaseSpec parse_phase(Section& s, std::size_t index) {
       "gradient", hw::ExactGradient::Proxy,
       {{"proxy", hw::ExactGradient::Proxy}, {"ste_clip", hw::ExactGradient::SteClip},
        {"ste_input", hw::ExactGradient::SteInput}});
+  if (s.has("sensitivity")) {
+    if (p.mode != hw::Mode::Ideal)
+      s.fail("sensitivity", "applies to phases with mode: ideal only (AxTrain-act trains the float network; "
+                            "its double back-propagation needs twice-differentiable layers)");
+    Section ss = s.section("sensitivity");
+    SensitivitySpec sp;
+    sp.gamma = ss.get_double("gamma", sp.gamma, 0.0, 1e6);
+    sp.delta_gamma = ss.get_double("delta_gamma", sp.delta_gamma, 0.0, 1e6);
+    sp.bound = ss.get_double("bound", sp.bound, 0.0, 1.0);
+    sp.adaptive = ss.get_bool("adaptive", sp.adaptive);
+    sp.outputs = ss.get_int("outputs", 0, 0, 1 << 20);
+    ss.finish();
+    p.sensitivity = sp;
+  } else {
+    s.mark("sensitivity");
+  }
   if (s.has("calibrate")) {
     if (p.mode != hw::Mode::Inject) s.fail("calibrate", "applies to phases with mode: inject only");
     Section cs = s.section("calibrate");
@@ -196,6 +212,13 @@ YAML::Node RunConfig::to_yaml() const {
     // Only when not the default, so that existing configs keep their run ids.
     if (p.gradient == hw::ExactGradient::SteClip) e["gradient"] = "ste_clip";
     if (p.gradient == hw::ExactGradient::SteInput) e["gradient"] = "ste_input";
+    if (p.sensitivity) {
+      e["sensitivity"]["gamma"] = p.sensitivity->gamma;
+      e["sensitivity"]["delta_gamma"] = p.sensitivity->delta_gamma;
+      e["sensitivity"]["bound"] = p.sensitivity->bound;
+      e["sensitivity"]["adaptive"] = p.sensitivity->adaptive;
+      e["sensitivity"]["outputs"] = p.sensitivity->outputs;
+    }
     if (p.mode == hw::Mode::Inject) {
       e["calibrate"]["per_epoch"] = p.calibrate.per_epoch;
       e["calibrate"]["every_batches"] = p.calibrate.every_batches;

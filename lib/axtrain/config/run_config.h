@@ -36,6 +36,15 @@ struct InjectSpec {
   inject::ErrorModelOptions model;
 };
 
+// AxTrain-act's sensitivity regulariser in a phase (train/sensitivity.h): loss + γ·S(w).
+struct SensitivitySpec {
+  double gamma = 1e-3;        // initial γ
+  double delta_gamma = 1e-4;  // Δγ of the adaptive rule (per epoch)
+  double bound = 0.0;         // training error below which γ always grows (D)
+  bool adaptive = true;       // false: γ fixed
+  std::int64_t outputs = 0;   // outputs k in S (0 = all; fewer bounds the cost: an approximation)
+};
+
 struct PhaseSpec {
   std::string name = "train";
   double epochs = 1.0;  // fractional allowed (e.g. 0.25)
@@ -44,6 +53,7 @@ struct PhaseSpec {
   std::optional<train::ScheduleSpec> schedule;    // a schedule over this phase
   CalibrateSpec calibrate;                        // inject phases only
   hw::ExactGradient gradient = hw::ExactGradient::Proxy;  // exact phases only
+  std::optional<SensitivitySpec> sensitivity;             // ideal phases only
 };
 
 struct EvalSpec {

@@ -22,8 +22,10 @@ torch::Tensor sensitivity(const torch::Tensor& outputs, const std::vector<torch:
 // history: γ grows only if E_1 < bound.
 class GammaRule {
  public:
-  GammaRule(double gamma, double delta, double bound) : gamma_(gamma), delta_(delta), bound_(bound) {}
+  GammaRule(double gamma, double delta, double bound, std::vector<double> errors = {})
+      : gamma_(gamma), delta_(delta), bound_(bound), errors_(std::move(errors)) {}
   double gamma() const { return gamma_; }
+  const std::vector<double>& errors() const { return errors_; }  // for checkpoints
   // Records epoch n's training error and returns the new γ.
   double update(double error);
 

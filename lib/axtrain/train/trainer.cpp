@@ -225,6 +225,8 @@ void Trainer::run() {
     rec.epoch = epoch + 1;
     double loss_sum = 0;
     std::int64_t correct = 0, seen = 0;
+    double sensitivity_sum = 0;  // AxTrain-act: S(w) summed over the epoch's batches
+    std::int64_t sensitivity_batches = 0;
 
     auto load = [&](std::int64_t g) {
       std::int64_t k = g - first, lo = k * bs, hi = std::min(lo + bs, n);
@@ -239,6 +241,10 @@ void Trainer::run() {
         last_phase = ph;
         layers::set_mode(*model_, cfg_.phases[ph].mode);
         for (const auto& l : layers::mac_layers(*model_)) l.layer->hardware().set_exact_gradient(cfg_.phases[ph].gradient);
+        if (const auto& sp = cfg_.phases[ph].sensitivity; sp && gamma_phase_ != ph) {
+          gamma_.emplace(sp->gamma, sp->delta_gamma, sp->bound);
+          gamma_phase_ = ph;
+        }
         for (auto* o : observers_) o->on_phase(cfg_.phases[ph], epoch + 1);
       }
       if (rec.phases.empty() || rec.phases.back() != cfg_.phases[ph].name)
@@ -274,10 +280,21 @@ void Trainer::run() {
       auto t1 = Clock::now();
       torch::Tensor out = model_->forward(x);
       torch::Tensor loss = loss_of(out, y);
+      torch::Tensor objective = loss;
+      if (const auto& sp = cfg_.phases[ph].sensitivity) {
+        // O_k as the loss sees the outputs: the model's outputs for MSE, softmax for cross-entropy.
+        torch::Tensor o = cfg_.loss.kind == config::LossSpec::Kind::Mse ? out : torch::softmax(out, 1);
+        std::vector<torch::Tensor> ws;
+        for (const auto& l : layers::mac_layers(*model_)) ws.push_back(l.layer->weight);
+        torch::Tensor S = sensitivity(o, ws, /*create_graph=*/true, sp->outputs);
+        objective = loss + gamma_->gamma() * S;
+        sensitivity_sum += S.item<double>();
+        sensitivity_batches += 1;
+      }
       rec.seconds.forward += since(t1);
       auto t2 = Clock::now();
       optimizer_->zero_grad();
-      loss.backward();
+      objective.backward();
       optimizer_->step();
       if (S.optimizer->clamp.enabled && S.optimizer->clamp.every == WeightClamp::Every::Step)
         clamp_weights();
@@ -333,6 +350,12 @@ void Trainer::run() {
         segments_[current_segment_].optimizer->clamp.every == WeightClamp::Every::Epoch)
       clamp_weights();
     rec.phase = rec.phases.back();
+    if (sensitivity_batches > 0) {
+      rec.extra["sensitivity"]["S"] = sensitivity_sum / static_cast<double>(sensitivity_batches);
+      rec.extra["sensitivity"]["gamma"] = gamma_->gamma();
+      const double error = 1.0 - static_cast<double>(correct) / static_cast<double>(std::max<std::int64_t>(seen, 1));
+      if (cfg_.phases[gamma_phase_].sensitivity->adaptive) rec.extra["sensitivity"]["next_gamma"] = gamma_->update(error);
+    }
     rec.train.loss = loss_sum / static_cast<double>(std::max<std::int64_t>(seen, 1));
     rec.train.accuracy = static_cast<double>(correct) / static_cast<double>(std::max<std::int64_t>(seen, 1));
     rec.train.examples = seen;
@@ -383,6 +406,7 @@ void Trainer::save(const std::string& file) {
   state["history"] = nlohmann::json::array();
   for (const auto& r : history_) state["history"].push_back(r.to_json());
   state["phase_seconds"] = phase_seconds_;
+  if (gamma_) state["sensitivity"] = {{"phase", gamma_phase_}, {"gamma", gamma_->gamma()}, {"errors", gamma_->errors()}};
   state["phase_batches"] = phase_batches_;
   std::string s = state.dump();
   root.write("state", torch::from_blob(s.data(), {static_cast<std::int64_t>(s.size())}, torch::kUInt8).clone());
@@ -433,6 +457,12 @@ void Trainer::load(const std::string& file) {
     history_.push_back(e);
   }
   phase_seconds_ = state["phase_seconds"].get<std::vector<double>>();
+  if (state.contains("sensitivity")) {
+    const auto& sj = state["sensitivity"];
+    gamma_phase_ = sj["phase"].get<std::size_t>();
+    const auto& sp = *cfg_.phases.at(gamma_phase_).sensitivity;
+    gamma_.emplace(sj["gamma"].get<double>(), sp.delta_gamma, sp.bound, sj["errors"].get<std::vector<double>>());
+  }
   phase_batches_ = state["phase_batches"].get<std::vector<std::int64_t>>();
   model_->to(device_);
 }

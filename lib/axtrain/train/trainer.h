@@ -17,6 +17,7 @@
 #include "axtrain/data/dataset.h"
 #include "axtrain/models/model.h"
 #include "axtrain/train/events.h"
+#include "axtrain/train/sensitivity.h"
 
 namespace ax::train {
 
@@ -91,6 +92,9 @@ class Trainer {
   std::size_t current_segment_ = static_cast<std::size_t>(-1);
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<EpochRecord> history_;
+  // AxTrain-act: γ of the sensitivity phase in progress (gamma_phase_ = its index).
+  std::optional<GammaRule> gamma_;
+  std::size_t gamma_phase_ = static_cast<std::size_t>(-1);
   std::vector<double> phase_seconds_;
   std::vector<std::int64_t> phase_batches_;
   inject::Kind error_kind_ = inject::Kind::Polynomial;  // of the first approximate layer
