@@ -157,6 +157,13 @@ TEST(Config, HardwarePresetWithOverridesAndLayerExclusion) {
   std::string e = error_of(std::string(kBase) + "hardware: " + dir + "/bad.yaml\n");
   EXPECT_NE(e.find("bad.yaml:3:3"), std::string::npos) << e;
   EXPECT_NE(e.find("did you mean 'input'"), std::string::npos) << e;
+  // --set into a hardware given as a preset path: the preset plus that override.
+  config::RunConfig d = config::load_run_config(write(std::string(kBase) + "hardware: " + dir + "/hw.yaml\n"),
+                                                {"hardware.weight.bits=5"});
+  EXPECT_EQ(d.hardware.base.dump()["input"]["bits"].as<int>(), 6);
+  EXPECT_EQ(d.hardware.base.dump()["weight"]["bits"].as<int>(), 5);
+  // Other scalars still cannot take keys.
+  EXPECT_NE(error_of(kBase, {"name.x=1"}).find("cannot set a key inside the value 't'"), std::string::npos);
 }
 
 TEST(Config, LayerNamesAreCheckedAgainstTheModel) {

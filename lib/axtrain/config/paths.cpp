@@ -78,6 +78,12 @@ void assign(YAML::Node node, const std::vector<std::string>& keys, std::size_t i
     else assign(node[idx], keys, i + 1, value, text);
     return;
   }
+  // hardware: a preset path, then --set hardware.key=v: the preset plus an override.
+  if (node.IsScalar() && i == 1 && keys[0] == "hardware") {
+    YAML::Node m(YAML::NodeType::Map);
+    m["preset"] = node.Scalar();
+    node = m;
+  }
   if (!node.IsMap() && !node.IsNull() && node.IsDefined())
     throw ConfigError(fmt::format("--set {}: cannot set a key inside the value '{}'", text,
                                   node.IsScalar() ? node.Scalar() : "?"));
