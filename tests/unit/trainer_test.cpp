@@ -60,23 +60,31 @@ struct StopAfter final : train::Observer {
   }
 };
 
+// A run of c interrupted (checkpoint, then an exception) after epoch `stop_epoch`, and a fresh
+// run loaded from that checkpoint, ready to continue.
+TrainRun interrupted_and_resumed(const config::RunConfig& c, std::int64_t stop_epoch, const std::string& tag) {
+  std::string file = test::temp_dir(tag) + "/last.pt";
+  {
+    TrainRun first = make_run(c);
+    StopAfter stop;
+    stop.epoch = stop_epoch;
+    stop.file = file;
+    first.trainer->add_observer(&stop);
+    EXPECT_THROW(first.trainer->run(), std::runtime_error);
+  }
+  TrainRun resumed = make_run(c);
+  resumed.trainer->load(file);
+  EXPECT_EQ(resumed.trainer->epochs_done(), stop_epoch);
+  return resumed;
+}
+
 TEST(Trainer, ResumeAfterInterruptionEndsWithIdenticalMetrics) {
   // Two phases with their own optimizers, interrupted after epoch 2 of 4 (in the second phase).
   auto c = make_config("[{name: a, epochs: 1.5}, {name: b, epochs: 2.5, optimizer: {type: sgd, lr: 0.05}}]");
   TrainRun full = make_run(c);
   full.trainer->run();
 
-  std::string file = test::temp_dir("resume") + "/last.pt";
-  TrainRun first = make_run(c);
-  StopAfter stop;
-  stop.epoch = 2;
-  stop.file = file;
-  first.trainer->add_observer(&stop);
-  EXPECT_THROW(first.trainer->run(), std::runtime_error);
-
-  TrainRun resumed = make_run(c);
-  resumed.trainer->load(file);
-  EXPECT_EQ(resumed.trainer->epochs_done(), 2);
+  TrainRun resumed = interrupted_and_resumed(c, 2, "resume");
   resumed.trainer->run();
   const auto& h1 = full.trainer->history();
   const auto& h2 = resumed.trainer->history();
@@ -151,17 +159,7 @@ TEST(Trainer, SensitivityGammaSurvivesResume) {
   auto c = make_config("[{epochs: 3, mode: ideal, sensitivity: {gamma: 0.5, delta_gamma: 0.05}}]");
   TrainRun full = make_run(c);
   full.trainer->run();
-  std::string file = test::temp_dir("sens_resume") + "/last.pt";
-  {
-    TrainRun first = make_run(c);
-    StopAfter stop;
-    stop.epoch = 2;
-    stop.file = file;
-    first.trainer->add_observer(&stop);
-    EXPECT_THROW(first.trainer->run(), std::runtime_error);
-  }
-  TrainRun resumed = make_run(c);
-  resumed.trainer->load(file);
+  TrainRun resumed = interrupted_and_resumed(c, 2, "sens_resume");
   resumed.trainer->run();
   EXPECT_DOUBLE_EQ(resumed.trainer->history().back().extra["sensitivity"]["gamma"].get<double>(),
                    full.trainer->history().back().extra["sensitivity"]["gamma"].get<double>());
