@@ -13,5 +13,8 @@ void add_probe(CLI::App& app);
 void add_lut(CLI::App& app);
 void add_eval(CLI::App& app);
 void add_report(CLI::App& app);
+void add_sensitivity(CLI::App& app);
+void add_approxann(CLI::App& app);
+void add_power(CLI::App& app);
 
 }  // namespace ax::cli

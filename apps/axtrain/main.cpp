@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   ax::cli::add_lut(app);
   ax::cli::add_eval(app);
   ax::cli::add_report(app);
+  ax::cli::add_sensitivity(app);
+  ax::cli::add_approxann(app);
+  ax::cli::add_power(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

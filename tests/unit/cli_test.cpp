@@ -2,6 +2,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -110,6 +111,71 @@ TEST(Cli, EvalReproducesTheRunsOwnTestMetricsAndTakesOtherHardware) {
   Result bad = run("eval --checkpoint " + cfg + " --quiet");
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.out.find("--config"), std::string::npos) << bad.out;
+}
+
+TEST(Cli, SensitivityApproxAnnAndPowerOnATrainedRun) {
+  std::string dir = test::temp_dir("cli-axtools");
+  std::string cfg = write_config(dir, R"(name: tools
+data: {type: synthetic, shape: [6], classes: 3, train_size: 60, test_size: 30, batch_size: 10, noise: 0.2}
+model: {type: mlp, hidden: [8]}
+loss: {type: mse}
+optimizer: {type: sgd, lr: 0.5}
+hardware: {type: approx_mul, multiplier: {type: drum, bits: 16, k: 4}, input: {bits: 16, scale: pow2}, weight: {bits: 16, scale: pow2}}
+phases: [{name: bp, epochs: 3, mode: ideal}]
+)");
+  Result r = run("run " + cfg + " --out " + dir + "/results --quiet");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::string ckpt = metrics_path(r).substr(0, metrics_path(r).rfind('/')) + "/final.pt";
+  // sensitivity: S(w) = Σ of the per-layer S; the CSV of the last layer (3 × 8) sums to its S
+  Result s = run("sensitivity --checkpoint " + ckpt + " --out " + dir + "/sens --quiet");
+  ASSERT_EQ(s.code, 0) << s.out;
+  double total = 0, fc2 = 0, layers = 0;
+  {
+    std::istringstream in(s.out);
+    std::string word, name;
+    while (in >> word) {
+      if (word == "S(w)") in >> total;
+      if (word == "layer") {
+        double v;
+        in >> name >> word >> v;
+        layers += v;
+        if (name == "fc2") fc2 = v;
+      }
+    }
+  }
+  EXPECT_GT(total, 0);
+  EXPECT_NEAR(layers, total, 1e-4 * total);
+  std::ifstream csv(dir + "/sens/fc2.csv");
+  std::string line;
+  std::getline(csv, line);  // comment
+  double sum = 0;
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    ++rows;
+    std::istringstream cells(line);
+    std::string c;
+    int cols = 0;
+    while (std::getline(cells, c, ',')) sum += std::stod(c), ++cols;
+    EXPECT_EQ(cols, 8);
+  }
+  EXPECT_EQ(rows, 3);
+  EXPECT_NEAR(sum, fc2, 1e-4 * fc2);
+  std::ifstream png(dir + "/sens/fc2.png", std::ios::binary);
+  std::string magic(8, '\0');
+  png.read(magic.data(), 8);
+  EXPECT_EQ(magic, std::string("\x89PNG\r\n\x1a\n", 8));
+  // power on DRUM k = 4: every product at 0.16 pJ instead of 0.8, plus the 0.1 pJ add
+  Result p = run("power " + cfg);
+  ASSERT_EQ(p.code, 0) << p.out;
+  EXPECT_NE(p.out.find(fmt::format("relative compute {:.4f}", 0.26 / 0.9)), std::string::npos) << p.out;
+  // approxann with an unbounded loss switches every neuron (8 + 3) and writes its JSON
+  Result a = run("approxann --checkpoint " + ckpt + " --bound 1 --out " + dir + "/aa --quiet");
+  ASSERT_EQ(a.code, 0) << a.out;
+  nlohmann::json j = read_json(dir + "/aa/approxann.json");
+  EXPECT_EQ(j["neurons"], 11);
+  EXPECT_EQ(j["approx_neurons"], 11);
+  EXPECT_DOUBLE_EQ(j["multipliers"].get<double>(), 6 * 8 + 8 * 3);
+  EXPECT_NEAR(j["power"]["relative_compute"].get<double>(), 0.26 / 0.9, 1e-9);
 }
 
 TEST(Cli, ValidateListAndVersion) {

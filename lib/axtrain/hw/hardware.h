@@ -113,6 +113,16 @@ class LayerHardware : public torch::nn::Module {
   nlohmann::json last_calibration_;
 };
 
+// How the power model (eval/power.h) prices one layer's work: the key of the multiplier whose
+// per-product energy applies, the accurate multiplier of the same width it replaces, and the
+// weight storage (bits per weight; NTV: the bit-flip rate, which selects the supply voltage).
+struct CostKeys {
+  std::string multiplier = "ideal";
+  std::string reference = "ideal";
+  int weight_bits = 32;
+  double flip_rate = 0.0;  // 0 = storage at nominal voltage
+};
+
 // Parsed, validated options of one hardware type.
 struct HardwareOptions {
   virtual ~HardwareOptions() = default;
@@ -120,12 +130,15 @@ struct HardwareOptions {
   // Writes the resolved type-specific keys (not `type`) into out.
   virtual void dump(YAML::Node& out) const = 0;
   virtual std::shared_ptr<LayerHardware> make(const LayerInfo& layer) const = 0;
+  // Default: the type name prices both the products and the reference (ideal: float32).
+  virtual void describe_cost(CostKeys& k) const { k.multiplier = k.reference = type(); }
 };
 
 struct StorageOptions {
   virtual ~StorageOptions() = default;
   virtual std::string type() const = 0;
   virtual void dump(YAML::Node& out) const = 0;
+  virtual void describe_cost(CostKeys& k) const {}
   virtual std::shared_ptr<WeightStorage> make(const LayerInfo& layer) const = 0;
 };
 

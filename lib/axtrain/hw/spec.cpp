@@ -17,6 +17,13 @@ std::shared_ptr<LayerHardware> LayerHwSpec::make(const LayerInfo& layer) const {
   return hw;
 }
 
+CostKeys LayerHwSpec::cost_keys() const {
+  CostKeys k;
+  if (arithmetic) arithmetic->describe_cost(k);
+  if (storage) storage->describe_cost(k);
+  return k;
+}
+
 YAML::Node LayerHwSpec::dump() const {
   YAML::Node n;
   n["type"] = type();

@@ -29,6 +29,7 @@ struct LayerHwSpec {
   std::shared_ptr<LayerHardware> make(const LayerInfo& layer) const;
   YAML::Node dump() const;
   std::string type() const { return arithmetic ? arithmetic->type() : "ideal"; }
+  CostKeys cost_keys() const;
   // Reads `type`, the type's own keys and `storage`; the caller finishes the section.
   static LayerHwSpec parse(config::Section& s);
 };

@@ -33,6 +33,12 @@ void MacLayerImpl::set_hardware(std::shared_ptr<hw::LayerHardware> hw) {
 torch::Tensor MacLayerImpl::forward(const torch::Tensor& x) {
   torch::Tensor w = hw_->read_weight(weight, mode_);
   torch::Tensor y = hw_->forward(x, w, op_, mode_);
+  if (approx_mask_.defined() && mode_ != hw::Mode::Ideal) {
+    std::vector<std::int64_t> shape(static_cast<std::size_t>(y.dim()), 1);
+    shape[1] = -1;
+    y = torch::where(approx_mask_.to(y.device()).view(shape), y, op_.apply(x, w));
+  }
+  if (observer_) observer_(y);
   if (bias.defined()) {
     if (op_.kind == hw::MacOp::Kind::Conv2d) y = y + bias.view({1, -1, 1, 1});
     else y = y + bias;

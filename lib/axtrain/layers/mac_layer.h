@@ -3,6 +3,7 @@
 // without touching the models. Each layer owns one LayerHardware (submodule "hw") and a mode.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include <torch/nn/module.h>
@@ -22,6 +23,14 @@ class MacLayerImpl : public torch::nn::Module {
   hw::Mode mode() const { return mode_; }
   const hw::MacOp& op() const { return op_; }
 
+  // Per-output-neuron choice of arithmetic (ApproxANN, PAPERS.md §7.12): a bool tensor [out]; true
+  // = the neuron's products run on the hardware, false = on the accurate float op (same stored
+  // weight). Undefined (the default) = every neuron on the hardware. Ignored in ideal mode.
+  void set_approx_mask(torch::Tensor mask) { approx_mask_ = std::move(mask); }
+  const torch::Tensor& approx_mask() const { return approx_mask_; }
+  // Called with every forward's output (before bias), e.g. to register a gradient hook on it.
+  void set_output_observer(std::function<void(const torch::Tensor&)> f) { observer_ = std::move(f); }
+
   torch::Tensor weight, bias;  // bias undefined when the layer has none
 
  protected:
@@ -31,6 +40,8 @@ class MacLayerImpl : public torch::nn::Module {
   hw::MacOp op_;
   std::shared_ptr<hw::LayerHardware> hw_;
   hw::Mode mode_ = hw::Mode::Ideal;
+  torch::Tensor approx_mask_;
+  std::function<void(const torch::Tensor&)> observer_;
 };
 
 struct LinearSpec {

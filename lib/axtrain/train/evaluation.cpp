@@ -21,26 +21,58 @@ namespace fs = boost::filesystem;
 
 namespace ax::train {
 
-RunResult run_evaluation(const EvalRequest& req) {
-  if (!file_exists(req.checkpoint)) throw UsageError(fmt::format("eval: checkpoint {} not found", req.checkpoint));
+std::unique_ptr<TrainedModel> load_trained(const EvalRequest& req) {
+  if (!file_exists(req.checkpoint)) throw UsageError(fmt::format("checkpoint {} not found", req.checkpoint));
   std::string cfg_path = req.config;
   if (cfg_path.empty()) {
     cfg_path = (fs::path(req.checkpoint).parent_path() / "config.yaml").string();
     if (!file_exists(cfg_path))
-      throw UsageError(fmt::format("eval: no config.yaml beside {}; name the run config with --config", req.checkpoint));
+      throw UsageError(fmt::format("no config.yaml beside {}; name the run config with --config", req.checkpoint));
   }
   std::vector<std::string> overrides;
   if (!req.hardware.empty()) overrides.push_back("hardware=" + req.hardware);
   if (req.repeats > 0) overrides.push_back(fmt::format("eval.repeats={}", req.repeats));
   if (!req.mode.empty()) overrides.push_back("eval.mode=" + req.mode);
   overrides.insert(overrides.end(), req.sets.begin(), req.sets.end());
-  config::RunConfig cfg = config::load_run_config(cfg_path, overrides);
+  auto t = std::make_unique<TrainedModel>();
+  t->cfg = config::load_run_config(cfg_path, overrides);
+  config::RunConfig& cfg = t->cfg;
   if (!req.opt.device.empty()) cfg.device = req.opt.device;
   if (req.opt.threads >= 0) cfg.threads = req.opt.threads;
-  const std::int64_t threads = configure_threads(cfg.threads);
-  torch::Device device = resolve_device(cfg.device);
+  t->threads = configure_threads(cfg.threads);
+  t->device = resolve_device(cfg.device);
+  t->checkpoint = fs::absolute(req.checkpoint).lexically_normal().string();
+  torch::manual_seed(cfg.seed);
+  t->data = cfg.data.open(cfg.seed);
+  t->model = cfg.model.build(t->data->input_shape(), t->data->num_classes());
+  layers::attach_hardware(*t->model, cfg.hardware, cfg.seed);
+  load_model_file(*t->model, req.checkpoint);
+  t->model->to(t->device);
+  warm_up_hardware(*t);
+  return t;
+}
 
-  const std::string checkpoint = fs::absolute(req.checkpoint).lexically_normal().string();
+// Hardware that calibrates on training data (analog ADC full scales) and has no state from the
+// checkpoint sees one training batch first, as in training (BN stays in eval mode); otherwise it
+// would measure its range on each test batch.
+void warm_up_hardware(TrainedModel& t) {
+  torch::NoGradGuard g;
+  t.model->eval();
+  for (const auto& l : layers::mac_layers(*t.model)) l.layer->hardware().train(true);
+  layers::set_mode(*t.model, t.cfg.eval.mode);
+  const std::int64_t n = std::min(t.cfg.data.batch_size, t.data->size(data::Part::Train));
+  std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
+  std::iota(idx.begin(), idx.end(), 0);
+  std::mt19937_64 unused(0);
+  t.model->forward(t.data->load(data::Part::Train, idx, false, unused).x.to(t.device));
+  t.model->eval();
+}
+
+RunResult run_evaluation(const EvalRequest& req) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::unique_ptr<TrainedModel> tm = load_trained(req);
+  const config::RunConfig& cfg = tm->cfg;
+  const std::string& checkpoint = tm->checkpoint;
   const std::string id = short_hash(config::to_yaml_string(cfg.to_yaml()) + "\ncheckpoint: " + checkpoint);
   RunResult result;
   std::string root = req.opt.out_root.empty() ? cfg.output.dir : req.opt.out_root;
@@ -48,29 +80,9 @@ RunResult run_evaluation(const EvalRequest& req) {
   make_dirs(result.run_dir);
   write_file_atomic(result.run_dir + "/config.yaml", config::to_yaml_string(cfg.to_yaml()));
   report::Progress progress(req.opt.quiet, result.run_dir + "/log.txt");
-
-  auto t0 = std::chrono::steady_clock::now();
-  torch::manual_seed(cfg.seed);
-  std::unique_ptr<data::Dataset> data = cfg.data.open(cfg.seed);
-  std::shared_ptr<models::Model> model = cfg.model.build(data->input_shape(), data->num_classes());
-  layers::attach_hardware(*model, cfg.hardware, cfg.seed);
-  load_model_file(*model, req.checkpoint);
-  Trainer trainer(cfg, *data, model, device);
-  // Hardware that calibrates on training data (analog ADC full scales) and has no state from the
-  // checkpoint sees one training batch first, as in training (BN stays in eval mode); otherwise it
-  // would measure its range on each test batch.
-  {
-    torch::NoGradGuard g;
-    model->eval();
-    for (const auto& l : layers::mac_layers(*model)) l.layer->hardware().train(true);
-    layers::set_mode(*model, cfg.eval.mode);
-    const std::int64_t n = std::min(cfg.data.batch_size, data->size(data::Part::Train));
-    std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
-    std::iota(idx.begin(), idx.end(), 0);
-    std::mt19937_64 unused(0);
-    model->forward(data->load(data::Part::Train, idx, false, unused).x.to(device));
-    model->eval();
-  }
+  data::Dataset* data = tm->data.get();
+  models::Model* model = tm->model.get();
+  Trainer trainer(cfg, *data, tm->model, tm->device);
   progress.line(fmt::format("eval {} on hardware {} (mode {}, {} repeat(s)), {} test examples → {}", checkpoint,
                             cfg.hardware.base.type(), hw::mode_name(cfg.eval.mode), cfg.eval.repeats,
                             data->size(data::Part::Test), result.run_dir));
@@ -78,7 +90,7 @@ RunResult run_evaluation(const EvalRequest& req) {
   SplitMetrics m = trainer.evaluate(0);
   const double eval_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
 
-  nlohmann::json doc = metrics_header(cfg, *data, *model, threads);
+  nlohmann::json doc = metrics_header(cfg, *data, *model, tm->threads);
   doc["run_id"] = id;
   doc["status"] = "complete";
   doc["epochs"] = nlohmann::json::array();

@@ -30,4 +30,21 @@ struct EvalRequest {
 
 RunResult run_evaluation(const EvalRequest& req);
 
+// A trained model ready to evaluate: the resolved config, its data, the model with the hardware
+// attached, the checkpoint's weights loaded and the hardware warmed up on one training batch;
+// the model is in eval mode, its MAC layers in cfg.eval.mode. Shared by `eval`, `sensitivity`,
+// `approxann` and `power`. Not movable once a Trainer refers to cfg.
+struct TrainedModel {
+  config::RunConfig cfg;
+  std::unique_ptr<data::Dataset> data;
+  std::shared_ptr<models::Model> model;
+  torch::Device device{torch::kCPU};
+  std::int64_t threads = 0;
+  std::string checkpoint;  // absolute
+};
+std::unique_ptr<TrainedModel> load_trained(const EvalRequest& req);
+// Runs one training batch through the model (BN in eval mode) so that hardware which calibrates
+// on training data (analog ADC full scales) has its state; used after changing the hardware.
+void warm_up_hardware(TrainedModel& t);
+
 }  // namespace ax::train

@@ -9,15 +9,34 @@ namespace ax::train {
 torch::Tensor sensitivity(const torch::Tensor& outputs, const std::vector<torch::Tensor>& weights, bool create_graph,
                           std::int64_t max_outputs) {
   TORCH_CHECK(outputs.dim() == 2, "sensitivity: outputs must be [batch, K]");
-  const std::int64_t K = max_outputs > 0 ? std::min(max_outputs, outputs.size(1)) : outputs.size(1);
+  const std::int64_t K = outputs.size(1);
+  const bool sample = max_outputs > 0 && max_outputs < K;
+  const std::int64_t n = sample ? max_outputs : K;
+  torch::Tensor ks = sample ? torch::randperm(K, torch::kLong).slice(0, 0, n) : torch::arange(K, torch::kLong);
   torch::Tensor o = outputs.mean(0);
   torch::Tensor s = torch::zeros({}, outputs.options());
-  for (std::int64_t k = 0; k < K; ++k) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t k = ks[i].item<std::int64_t>();
     auto g = torch::autograd::grad({o[k]}, weights, {}, /*retain_graph=*/true, create_graph, /*allow_unused=*/true);
-    for (std::size_t i = 0; i < weights.size(); ++i)
-      if (g[i].defined()) s = s + (weights[i].abs() * g[i].abs()).sum();
+    for (std::size_t j = 0; j < weights.size(); ++j)
+      if (g[j].defined()) s = s + (weights[j].abs() * g[j].abs()).sum();
   }
-  return s;
+  return sample ? s * (static_cast<double>(K) / static_cast<double>(n)) : s;
+}
+
+std::vector<torch::Tensor> sensitivity_maps(const torch::Tensor& outputs, const std::vector<torch::Tensor>& weights) {
+  TORCH_CHECK(outputs.dim() == 2, "sensitivity_maps: outputs must be [batch, K]");
+  std::vector<torch::Tensor> maps;
+  for (const auto& w : weights) maps.push_back(torch::zeros_like(w));
+  torch::Tensor o = outputs.mean(0);
+  for (std::int64_t k = 0; k < outputs.size(1); ++k) {
+    auto g = torch::autograd::grad({o[k]}, weights, {}, /*retain_graph=*/true, /*create_graph=*/false,
+                                   /*allow_unused=*/true);
+    for (std::size_t j = 0; j < weights.size(); ++j)
+      if (g[j].defined()) maps[j] += g[j].abs();
+  }
+  for (std::size_t j = 0; j < weights.size(); ++j) maps[j] = maps[j] * weights[j].detach().abs();
+  return maps;
 }
 
 double GammaRule::update(double error) {

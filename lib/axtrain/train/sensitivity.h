@@ -4,7 +4,9 @@
 // differentiable: back-propagating it is the double back-propagation that yields both terms of
 // Eq. 6 — sign(w)·|∂O_k/∂w| and the Hessian-vector product H_k·(|w| ⊙ sign(∂O_k/∂w)) — which the
 // paper computes with Pearlmutter's R-operator. One backward per output k (K = 2..10 for the
-// paper's MLPs); `outputs` limits it to the first n of them (0 = all).
+// paper's MLPs); `max_outputs` = n < K bounds the cost: n outputs drawn at random (torch's
+// generator, which the trainer seeds per batch) and the sum scaled by K/n — an unbiased estimate
+// of S, not S itself (0 = all outputs, exact).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -15,6 +17,10 @@ namespace ax::train {
 
 torch::Tensor sensitivity(const torch::Tensor& outputs, const std::vector<torch::Tensor>& weights,
                           bool create_graph, std::int64_t max_outputs = 0);
+
+// The per-weight terms of S without a graph (AxTrain Fig. 4 sensitivity maps): for every tensor
+// of `weights`, |w| ⊙ Σ_k |∂O_k/∂w| (same shape as w), O_k the batch mean of output k.
+std::vector<torch::Tensor> sensitivity_maps(const torch::Tensor& outputs, const std::vector<torch::Tensor>& weights);
 
 // The adaptive γ of AxTrain §3.1.3 (after Weigend et al.): once per epoch, with E_n the epoch's
 // training error and A_n = 0.5·E_{n−1} + 0.25·E_{n−2} + 0.125·E_{n−3} + …, γ grows by Δγ when

@@ -54,6 +54,19 @@ class ApproxMulHardware final : public LayerHardware {
 
 }  // namespace
 
+// drum{bits}_k{k}, udm{bits}, exact{bits}, or a table's file stem (mul7u_09Y); the reference is
+// the exact multiplier of the circuit's width.
+void ApproxMulOptions::describe_cost(CostKeys& k) const {
+  const int bits = multiplier.circuit ? multiplier.circuit->bits() : multiplier.bits;
+  if (multiplier.type == "drum") k.multiplier = fmt::format("drum{}_k{}", bits, multiplier.k);
+  else if (multiplier.type == "table") {
+    std::string stem = multiplier.path.substr(multiplier.path.find_last_of('/') + 1);
+    k.multiplier = stem.substr(0, stem.find('.'));
+  } else k.multiplier = fmt::format("{}{}", multiplier.type, bits);
+  k.reference = fmt::format("exact{}", bits);
+  k.weight_bits = weight.bits;
+}
+
 void ApproxMulOptions::dump(YAML::Node& out) const {
   YAML::Node m, in, wt;
   multiplier.dump(m);

@@ -40,6 +40,7 @@ struct ApproxMulOptions final : HardwareOptions {
 
   std::string type() const override { return "approx_mul"; }
   void dump(YAML::Node& out) const override;
+  void describe_cost(CostKeys& k) const override;
   std::shared_ptr<LayerHardware> make(const LayerInfo&) const override;
   static std::shared_ptr<const HardwareOptions> parse(config::Section& s);
 };

@@ -31,6 +31,12 @@ class FixedPointHardware final : public LayerHardware {
 };
 }  // namespace
 
+// Accurate integer products of the operands' width (the wider of the two).
+void FixedPointOptions::describe_cost(CostKeys& k) const {
+  k.multiplier = k.reference = "exact" + std::to_string(std::max(input.bits, weight.bits));
+  k.weight_bits = weight.bits;
+}
+
 void FixedPointOptions::dump(YAML::Node& out) const {
   YAML::Node in, wt;
   input.dump(in);

@@ -15,6 +15,7 @@ struct FixedPointOptions final : HardwareOptions {
 
   std::string type() const override { return "fixed_point"; }
   void dump(YAML::Node& out) const override;
+  void describe_cost(CostKeys& k) const override;
   std::shared_ptr<LayerHardware> make(const LayerInfo&) const override;
   static std::shared_ptr<const HardwareOptions> parse(config::Section& s);
 };

@@ -47,6 +47,10 @@ struct NtvStorageOptions final : StorageOptions {
 
   std::string type() const override { return "ntv"; }
   void dump(YAML::Node& out) const override;
+  void describe_cost(CostKeys& k) const override {
+    k.weight_bits = word_bits;
+    k.flip_rate = flip_rate;
+  }
   std::shared_ptr<WeightStorage> make(const LayerInfo& layer) const override;
   static std::shared_ptr<const StorageOptions> parse(config::Section& s);
   // Reads the keys into o (shared by the storage and the hardware type).
@@ -59,6 +63,7 @@ struct NtvOptions final : HardwareOptions {
 
   std::string type() const override { return "ntv"; }
   void dump(YAML::Node& out) const override { storage.dump(out); }
+  void describe_cost(CostKeys& k) const override { storage.describe_cost(k); }  // float arithmetic
   std::shared_ptr<LayerHardware> make(const LayerInfo& layer) const override;
   static std::shared_ptr<const HardwareOptions> parse(config::Section& s);
 };
