@@ -41,6 +41,9 @@ void add_approxann(CLI::App& app) {
     eval::PowerCosts costs = eval::load_power_costs(a->power);
     a->req.mode = "exact";
     auto t = train::load_trained(a->req);
+    const hw::CostKeys keys = t->cfg.hardware.base.cost_keys();  // an unpriced multiplier fails now, not after the search
+    costs.multiplier(keys.multiplier);
+    costs.multiplier(keys.reference);
     auto log = [&](const std::string& s) {
       if (!a->req.opt.quiet) std::cerr << s << "\n";
     };

@@ -25,6 +25,7 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--device", r->opt.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->add_option("--threads", r->opt.threads, "CPU threads (0 = all cores)")->check(CLI::Range(0, 4096));
   cmd->add_flag("--quiet", r->opt.quiet, "no progress output on stderr");
+  cmd->add_flag("--resume", r->opt.resume, "do nothing when this evaluation is already complete");
   cmd->callback([r] {
     train::RunResult res = train::run_evaluation(*r);
     std::cout << res.run_dir << "/metrics.json\n";

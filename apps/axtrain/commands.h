@@ -16,5 +16,7 @@ void add_report(CLI::App& app);
 void add_sensitivity(CLI::App& app);
 void add_approxann(CLI::App& app);
 void add_power(CLI::App& app);
+void add_experiment(CLI::App& app);
+void add_sweep(CLI::App& app);
 
 }  // namespace ax::cli

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   ax::cli::add_sensitivity(app);
   ax::cli::add_approxann(app);
   ax::cli::add_power(app);
+  ax::cli::add_experiment(app);
+  ax::cli::add_sweep(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -11,6 +11,7 @@
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
 #include "axtrain/core/text.h"
+#include "axtrain/eval/power.h"
 #include "axtrain/layers/attach.h"
 #include "axtrain/report/host.h"
 #include "axtrain/report/run_observers.h"
@@ -20,6 +21,9 @@
 namespace fs = boost::filesystem;
 
 namespace ax::train {
+namespace {
+const char* const kDefaultPowerCosts = "configs/power/default.yaml";
+}
 
 std::unique_ptr<TrainedModel> load_trained(const EvalRequest& req) {
   if (!file_exists(req.checkpoint)) throw UsageError(fmt::format("checkpoint {} not found", req.checkpoint));
@@ -77,6 +81,14 @@ RunResult run_evaluation(const EvalRequest& req) {
   RunResult result;
   std::string root = req.opt.out_root.empty() ? cfg.output.dir : req.opt.out_root;
   result.run_dir = (fs::path(root) / (cfg.name + "-eval") / id).string();
+  if (req.opt.resume && file_exists(result.run_dir + "/metrics.json")) {
+    nlohmann::json done = nlohmann::json::parse(read_file(result.run_dir + "/metrics.json"));
+    if (done.value("status", "") == "complete") {
+      result.metrics = done;
+      result.skipped = true;
+      return result;
+    }
+  }
   make_dirs(result.run_dir);
   write_file_atomic(result.run_dir + "/config.yaml", config::to_yaml_string(cfg.to_yaml()));
   report::Progress progress(req.opt.quiet, result.run_dir + "/log.txt");
@@ -102,6 +114,17 @@ RunResult run_evaluation(const EvalRequest& req) {
                  {"mode", hw::mode_name(cfg.eval.mode)},
                  {"repeats", cfg.eval.repeats},
                  {"seconds", eval_s}};
+  doc["power"] = nullptr;  // relative power of this hardware (eval/power.h), when the cost file prices it
+  if (file_exists(kDefaultPowerCosts)) {
+    try {
+      std::mt19937_64 unused(0);
+      auto work = eval::layer_work(*model, cfg.hardware, data->load(data::Part::Test, {0}, false, unused).x.to(tm->device));
+      doc["power"] = eval::estimate_power(work, eval::load_power_costs(kDefaultPowerCosts)).to_json();
+      doc["power"]["costs"] = kDefaultPowerCosts;
+    } catch (const ConfigError& e) {
+      doc["power"] = {{"error", e.what()}};
+    }
+  }
   doc["peak_rss_bytes"] = report::peak_rss_bytes();
   doc["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   doc["updated"] = report::utc_now();

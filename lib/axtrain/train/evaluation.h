@@ -9,7 +9,8 @@
 // calibrates on the first training batch, as in training, before the test set is evaluated).
 // Output: <out>/<name>-eval/<id>/metrics.json and config.yaml, id = short hash of the resolved
 // config and the checkpoint path; metrics.json has the run layout with `epochs` empty, `final.test`
-// the evaluation, and `eval` {checkpoint, hardware, mode, repeats, seconds}.
+// the evaluation, `eval` {checkpoint, hardware, mode, repeats, seconds}, and `power` (relative
+// compute / storage power from configs/power/default.yaml when present and pricing this hardware).
 #pragma once
 #include <string>
 #include <vector>
@@ -25,7 +26,7 @@ struct EvalRequest {
   std::vector<std::string> sets;   // --set overrides, applied last
   std::int64_t repeats = 0;        // 0 = the config's eval.repeats
   std::string mode;                // "" = the config's eval.mode
-  RunOptions opt;                  // out_root, device, threads, quiet (resume is ignored)
+  RunOptions opt;                  // out_root, device, threads, quiet; resume: skip a complete evaluation
 };
 
 RunResult run_evaluation(const EvalRequest& req);

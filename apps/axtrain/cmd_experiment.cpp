@@ -1,0 +1,129 @@
+// axtrain experiment list | run ID [--scale S] [--jobs N] [--emit slurm] | report ID [--scale S]
+// Named experiments (experiments/<id>/experiment.yaml; lib/axtrain/experiment/). Also `axtrain
+// sweep`, an experiment made from a config and --grid axes.
+#include <unistd.h>
+
+#include <cmath>
+#include <iostream>
+
+#include <boost/filesystem.hpp>
+#include <fmt/format.h>
+
+#include "axtrain/core/errors.h"
+#include "axtrain/core/text.h"
+#include "axtrain/experiment/execute.h"
+#include "axtrain/experiment/report.h"
+#include "commands.h"
+
+namespace fs = boost::filesystem;
+
+namespace ax::cli {
+namespace {
+
+std::string self_binary() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "axtrain";
+  buf[n] = '\0';
+  // relative to the working directory when below it (scripts and Slurm files run from the repo root)
+  fs::path rel = fs::path(buf).lexically_relative(fs::current_path());
+  return !rel.empty() && rel.string().rfind("..", 0) != 0 ? rel.string() : std::string(buf);
+}
+
+struct RunArgs {
+  std::string id, scale = "reduced", emit, results = "results", experiments = "experiments";
+  int jobs = 1;
+  std::int64_t threads = 0;
+  bool require_numbers = false;
+};
+
+std::string experiment_file(const RunArgs& a) {
+  std::string f = fs::is_regular_file(a.id) ? a.id : a.experiments + "/" + a.id + "/experiment.yaml";
+  if (!fs::is_regular_file(f)) {
+    std::vector<std::string> ids;
+    for (const auto& p : experiment::experiment_files(a.experiments)) ids.push_back(fs::path(p).parent_path().filename().string());
+    throw UsageError(fmt::format("no experiment '{}' (known: {})", a.id, join(ids, ", ")));
+  }
+  return f;
+}
+
+}  // namespace
+
+// Runs (or emits) a plan and writes its report; shared with `sweep`.
+void run_and_report(experiment::Plan& plan, const std::string& emit, int jobs, std::int64_t threads,
+                    const std::string& command, bool require_numbers) {
+  const std::string bin = self_binary();
+  if (emit == "slurm") {
+    std::cout << experiment::write_slurm(plan, bin) << "\n";
+    return;
+  }
+  experiment::ExecuteOptions o;
+  o.binary = bin;
+  o.jobs = jobs;
+  o.threads = threads;
+  experiment::ExecuteResult r =
+      experiment::execute(plan, o, [](const std::string& s) { std::cerr << s << "\n"; });
+  const std::string table = experiment::write_report(plan, {command});
+  std::cerr << fmt::format("{} task(s) ran, {} already done, {} failed, {} not run\n", r.ran, r.skipped, r.failed, r.not_run);
+  std::cout << table << "\n";
+  if (r.failed + r.not_run > 0) throw UsageError(fmt::format("{} task(s) did not complete; see the logs named above", r.failed + r.not_run));
+  if (require_numbers) {
+    std::string missing;
+    for (const auto& row : experiment::table_rows(plan))
+      if (!row.ours || std::isnan(*row.ours)) missing += (missing.empty() ? "" : ", ") + row.id;
+    if (!missing.empty()) throw UsageError(fmt::format("{}: no number for: {}", table, missing));
+  }
+}
+
+void add_experiment(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("experiment", "named experiments: the papers' tables (experiments/<id>/)");
+  cmd->require_subcommand(1);
+  auto dir = std::make_shared<std::string>("experiments");
+  auto with_dir = [dir](CLI::App* sub) { sub->add_option("--experiments", *dir, "folder of experiments")->capture_default_str(); };
+
+  CLI::App* list = cmd->add_subcommand("list", "every experiment: id, title, cells, data needed and whether present");
+  with_dir(list);
+  list->callback([dir] {
+    for (const auto& f : experiment::experiment_files(*dir)) {
+      experiment::ExperimentSpec e = experiment::load_experiment(f);
+      std::string data;
+      for (const auto& d : e.data)
+        data += fmt::format("{}{} ({})", data.empty() ? "" : ", ", d.name, d.present() ? "present" : "absent" + (d.prepare.empty() ? std::string() : ": " + d.prepare));
+      std::cout << fmt::format("{:<20} {} — {} cell(s); data: {}\n", e.id, e.title, e.cells.size(), data.empty() ? "none" : data);
+    }
+  });
+
+  auto a = std::make_shared<RunArgs>();
+  CLI::App* run = cmd->add_subcommand("run", "run every cell (finished ones are skipped), then write results/<id>/<scale>/table.md");
+  run->add_option("id", a->id, "experiment id (or an experiment.yaml)")->required();
+  run->add_option("--scale", a->scale, "smoke | reduced | full")->capture_default_str()->check(CLI::IsMember({"smoke", "reduced", "full"}));
+  run->add_option("--jobs", a->jobs, "tasks at a time")->capture_default_str()->check(CLI::Range(1, 256));
+  run->add_option("--threads", a->threads, "CPU threads per task (0 = cores / jobs)")->check(CLI::Range(0, 4096));
+  run->add_option("--emit", a->emit, "write the tasks as Slurm job arrays instead of running them")->check(CLI::IsMember({"slurm"}));
+  run->add_option("--results", a->results, "results root")->capture_default_str();
+  run->add_flag("--resume", "finished cells are always skipped; accepted for clarity");
+  run->add_flag("--require-numbers", a->require_numbers, "fail unless every row of the table has a number (CI)");
+  with_dir(run);
+  run->callback([a, dir] {
+    a->experiments = *dir;
+    experiment::ExperimentSpec e = experiment::load_experiment(experiment_file(*a));
+    experiment::Plan plan = experiment::make_plan(e, experiment::parse_scale(a->scale), a->results);
+    run_and_report(plan, a->emit, a->jobs, a->threads, fmt::format("axtrain experiment run {} --scale {}", e.id, a->scale),
+                   a->require_numbers);
+  });
+
+  auto r = std::make_shared<RunArgs>();
+  CLI::App* report = cmd->add_subcommand("report", "write the tables from the finished cells (e.g. after a Slurm run)");
+  report->add_option("id", r->id, "experiment id")->required();
+  report->add_option("--scale", r->scale, "smoke | reduced | full")->capture_default_str()->check(CLI::IsMember({"smoke", "reduced", "full"}));
+  report->add_option("--results", r->results, "results root")->capture_default_str();
+  with_dir(report);
+  report->callback([r, dir] {
+    r->experiments = *dir;
+    experiment::ExperimentSpec e = experiment::load_experiment(experiment_file(*r));
+    experiment::Plan plan = experiment::make_plan(e, experiment::parse_scale(r->scale), r->results);
+    std::cout << experiment::write_report(plan, {fmt::format("axtrain experiment report {} --scale {}", e.id, r->scale)}) << "\n";
+  });
+}
+
+}  // namespace ax::cli

@@ -1,0 +1,193 @@
+#include "axtrain/experiment/plan.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+
+#include <boost/filesystem.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "axtrain/config/run_config.h"
+#include "axtrain/core/errors.h"
+#include "axtrain/core/files.h"
+#include "axtrain/train/runner.h"
+
+namespace fs = boost::filesystem;
+
+namespace ax::experiment {
+namespace {
+
+bool complete_metrics(const std::string& path) {
+  if (!fs::is_regular_file(path)) return false;
+  try {
+    nlohmann::json j = nlohmann::json::parse(std::ifstream(path));
+    return j.value("status", "") == "complete";
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::string fmt_number(double v) { return fmt::format("{}", v); }
+
+}  // namespace
+
+bool Task::done() const {
+  if (!train_dir.empty() && !complete_metrics(train_dir + "/metrics.json")) return false;
+  if (cell->eval && find_evaluation(cell_dir, checkpoint).empty()) return false;
+  if (cell->approxann && !fs::is_regular_file(approxann_dir + "/approxann.json")) return false;
+  return true;
+}
+
+const Task* Plan::task(const std::string& cell, std::int64_t seed) const {
+  for (const auto& t : tasks)
+    if (t.cell->id == cell && t.seed == seed) return &t;
+  return nullptr;
+}
+
+std::string find_evaluation(const std::string& dir, const std::string& checkpoint) {
+  if (!fs::is_directory(dir)) return "";
+  const std::string want = fs::absolute(checkpoint).lexically_normal().string();
+  std::string best, best_time;
+  for (const auto& d : fs::directory_iterator(dir)) {
+    if (!fs::is_directory(d) || d.path().filename().string().size() < 5 ||
+        d.path().filename().string().rfind("-eval") != d.path().filename().string().size() - 5)
+      continue;
+    for (const auto& r : fs::directory_iterator(d.path())) {
+      const std::string m = (r.path() / "metrics.json").string();
+      if (!complete_metrics(m)) continue;
+      nlohmann::json j = nlohmann::json::parse(std::ifstream(m));
+      if (j["eval"].value("checkpoint", "") != want) continue;
+      const std::string t = j.value("updated", "");
+      if (best.empty() || t > best_time) best = m, best_time = t;
+    }
+  }
+  return best;
+}
+
+Plan make_plan(const ExperimentSpec& spec, Scale scale, const std::string& results_root) {
+  Plan p;
+  p.spec = &spec;
+  p.scale = scale;
+  p.dir = (fs::path(results_root) / spec.id / scale_name(scale)).string();
+  const ScaleSpec& sc = spec.scale(scale);
+  std::map<std::pair<std::string, std::int64_t>, std::size_t> index;
+  for (std::int64_t seed = 1; seed <= spec.seeds; ++seed)
+    for (const auto& c : spec.cells) {
+      Task t;
+      t.cell = &c;
+      t.seed = seed;
+      t.cell_dir = (fs::path(p.dir) / "cells" / c.id).string();
+      t.log = fmt::format("{}/seed{}.log", t.cell_dir, seed);
+      auto dep = [&](const std::string& id) {
+        std::size_t i = index.at({id, seed});
+        t.deps.push_back(i);
+        return i;
+      };
+      if (c.trains()) {
+        std::vector<std::string> sets = c.set;
+        sets.push_back(fmt::format("seed={}", seed));
+        if (!c.init_of.empty()) {
+          const Task& from = p.tasks[dep(c.init_of)];
+          if (from.train_dir.empty())
+            throw ConfigError(fmt::format("{}: cell {}: init_of '{}' trains no network", spec.file, c.id, c.init_of));
+          sets.push_back("init.checkpoint=" + from.train_dir + "/final.pt");
+        }
+        sets.insert(sets.end(), sc.set.begin(), sc.set.end());
+        config::RunConfig cfg = config::load_run_config(c.config, sets);
+        if (sc.epochs != 1.0)
+          for (std::size_t i = 0; i < cfg.phases.size(); ++i)
+            sets.push_back(fmt::format("phases.{}.epochs={}", i, fmt_number(cfg.phases[i].epochs * sc.epochs)));
+        cfg = config::load_run_config(c.config, sets);
+        train::RunOptions o;
+        o.out_root = t.cell_dir;
+        t.train_dir = train::run_dir_of(cfg, o);
+        t.checkpoint = t.train_dir + "/final.pt";
+        std::vector<std::string> cmd{"run", c.config};
+        for (const auto& s : sets) cmd.insert(cmd.end(), {"--set", s});
+        cmd.insert(cmd.end(), {"--out", t.cell_dir, "--resume", "--quiet"});
+        t.commands.push_back(cmd);
+      } else {
+        const Task& from = p.tasks[dep(c.checkpoint_of)];
+        if (from.checkpoint.empty())
+          throw ConfigError(fmt::format("{}: cell {}: checkpoint_of '{}' has no network", spec.file, c.id, c.checkpoint_of));
+        t.checkpoint = from.checkpoint;
+      }
+      if (c.eval) {
+        std::vector<std::string> cmd{"eval", "--checkpoint", t.checkpoint};
+        if (!c.eval->hardware.empty()) cmd.insert(cmd.end(), {"--hardware", c.eval->hardware});
+        if (c.eval->repeats > 0) cmd.insert(cmd.end(), {"--repeats", std::to_string(c.eval->repeats)});
+        if (!c.eval->mode.empty()) cmd.insert(cmd.end(), {"--mode", c.eval->mode});
+        for (const auto& s : c.eval->set) cmd.insert(cmd.end(), {"--set", s});
+        cmd.insert(cmd.end(), {"--out", t.cell_dir, "--resume", "--quiet"});
+        t.commands.push_back(cmd);
+      }
+      if (c.approxann) {
+        t.approxann_dir = fmt::format("{}/approxann-seed{}", t.cell_dir, seed);
+        std::vector<std::string> cmd{"approxann", "--checkpoint", t.checkpoint};
+        if (!c.approxann->hardware.empty()) cmd.insert(cmd.end(), {"--hardware", c.approxann->hardware});
+        cmd.insert(cmd.end(), {"--bound", fmt_number(c.approxann->bound), "--step", fmt_number(c.approxann->step),
+                               "--retrain-epochs", fmt_number(c.approxann->retrain_epochs), "--out", t.approxann_dir,
+                               "--quiet"});
+        t.commands.push_back(cmd);
+      }
+      index[{c.id, seed}] = p.tasks.size();
+      p.tasks.push_back(std::move(t));
+    }
+  return p;
+}
+
+std::string shell_line(const std::string& binary, const std::vector<std::string>& args) {
+  auto quote = [](const std::string& s) {
+    std::string q = "'";
+    for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return q + "'";
+  };
+  std::string line = quote(binary);
+  for (const auto& a : args) line += " " + quote(a);
+  return line;
+}
+
+std::string write_slurm(const Plan& plan, const std::string& binary) {
+  const std::string dir = plan.dir + "/slurm";
+  make_dirs(dir);
+  std::vector<int> level(plan.tasks.size(), 0);
+  int levels = 0;
+  for (std::size_t i = 0; i < plan.tasks.size(); ++i) {
+    for (auto d : plan.tasks[i].deps) level[i] = std::max(level[i], level[d] + 1);
+    levels = std::max(levels, level[i] + 1);
+  }
+  std::string submit = "#!/usr/bin/env bash\n# Submits the experiment's tasks, one Slurm job array per dependency level; each level\n"
+                       "# starts after the previous one succeeded. Run from the repository root.\nset -euo pipefail\n"
+                       "cd \"$(dirname \"$0\")\"/" + fs::relative(fs::current_path(), fs::absolute(dir)).string() + "\n";
+  std::string previous;
+  for (int l = 0; l < levels; ++l) {
+    std::string lines;
+    int n = 0;
+    for (std::size_t i = 0; i < plan.tasks.size(); ++i) {
+      if (level[i] != l) continue;
+      std::string line;
+      for (const auto& c : plan.tasks[i].commands) line += (line.empty() ? "" : " && ") + shell_line(binary, c);
+      lines += line + "\n";
+      ++n;
+    }
+    const std::string list = fmt::format("{}/level{}.txt", dir, l);
+    write_file_atomic(list, lines);
+    write_file_atomic(fmt::format("{}/level{}.sbatch", dir, l),
+                      fmt::format("#!/usr/bin/env bash\n#SBATCH --job-name={}-{}\n#SBATCH --array=1-{}\n"
+                                  "#SBATCH --output={}/slurm/level{}-%a.log\n"
+                                  "# one task per line of level{}.txt (run from the repository root)\n"
+                                  "eval \"$(sed -n \"${{SLURM_ARRAY_TASK_ID}}p\" {})\"\n",
+                                  plan.spec->id, l, n, plan.dir, l, l, list));
+    submit += fmt::format("job{}=$(sbatch --parsable {}{}/level{}.sbatch)\n", l,
+                          previous.empty() ? "" : "--dependency=afterok:$" + previous + " ", dir, l);
+    previous = fmt::format("job{}", l);
+  }
+  submit += fmt::format("echo \"submitted; when done: {} experiment report {} --scale {}\"\n", binary, plan.spec->id,
+                        scale_name(plan.scale));
+  write_file_atomic(dir + "/submit.sh", submit);
+  fs::permissions(dir + "/submit.sh", fs::owner_all | fs::group_read | fs::others_read);
+  return dir + "/submit.sh";
+}
+
+}  // namespace ax::experiment

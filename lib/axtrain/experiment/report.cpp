@@ -1,0 +1,224 @@
+#include "axtrain/experiment/report.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <regex>
+
+#include <boost/filesystem.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "axtrain/core/files.h"
+#include "axtrain/report/host.h"
+#include "axtrain/report/summary.h"
+
+namespace fs = boost::filesystem;
+
+namespace ax::experiment {
+namespace {
+
+nlohmann::json read(const std::string& path) { return nlohmann::json::parse(std::ifstream(path)); }
+
+double power_of(const nlohmann::json& j, const char* key) {
+  if (!j.contains("power") || j["power"].is_null() || !j["power"].contains(key)) return NAN;
+  return j["power"][key].get<double>();
+}
+
+// The task's value of its cell's metric, or nullopt when its results are missing.
+std::optional<double> value_of(const Task& t, double* wall) {
+  const Cell& c = *t.cell;
+  nlohmann::json j;
+  if (c.approxann) {
+    const std::string f = t.approxann_dir + "/approxann.json";
+    if (!fs::is_regular_file(f)) return std::nullopt;
+    j = read(f);
+    switch (c.metric) {
+      case Metric::ApproxMultiplierFraction: return j["approx_multiplier_fraction"].get<double>();
+      case Metric::TestAccuracy: return j["final_accuracy"].get<double>();
+      case Metric::RelativeComputePower: return power_of(j, "relative_compute");
+      case Metric::RelativeStoragePower: return power_of(j, "relative_storage");
+      default: return std::nullopt;
+    }
+  }
+  std::string f;
+  if (c.eval) f = find_evaluation(t.cell_dir, t.checkpoint);
+  else f = t.train_dir + "/metrics.json";
+  if (f.empty() || !fs::is_regular_file(f)) return std::nullopt;
+  j = read(f);
+  if (j.value("status", "") != "complete") return std::nullopt;
+  report::RunSummary s = report::summarize(j, f);
+  *wall += s.wall_s;
+  switch (c.metric) {
+    case Metric::TestAccuracy: return s.test_accuracy;
+    case Metric::TestAccuracyStd: return s.test_accuracy_std;
+    case Metric::TestLoss: return s.test_loss;
+    case Metric::TrainSecondsPerEpoch: return s.train_s_per_epoch;
+    case Metric::CalibrationSecondsPerEpoch: return s.calibration_s_per_epoch;
+    case Metric::PeakRssBytes: return static_cast<double>(s.peak_rss_bytes);
+    case Metric::WallSeconds: return s.wall_s;
+    case Metric::RelativeComputePower: return power_of(j, "relative_compute");
+    case Metric::RelativeStoragePower: return power_of(j, "relative_storage");
+    case Metric::ApproxMultiplierFraction: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void mean_std(const std::vector<double>& v, Row& r) {
+  r.n = static_cast<std::int64_t>(v.size());
+  if (v.empty()) return;
+  double m = 0;
+  for (double x : v) m += x / static_cast<double>(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - m) * (x - m);
+  r.ours = m;
+  if (v.size() > 1) r.std = std::sqrt(ss / static_cast<double>(v.size() - 1));
+}
+
+std::string num(const std::optional<double>& v) {
+  if (!v || std::isnan(*v)) return "—";
+  const double a = std::abs(*v);
+  if (a != 0 && (a >= 1e5 || a < 1e-3)) return fmt::format("{:.4g}", *v);
+  return fmt::format("{:.4f}", *v);
+}
+
+double total_wall = 0;
+
+}  // namespace
+
+std::vector<Row> table_rows(const Plan& plan) {
+  const ExperimentSpec& e = *plan.spec;
+  std::map<std::string, std::map<std::int64_t, double>> per_seed;
+  total_wall = 0;
+  for (const auto& t : plan.tasks)
+    if (auto v = value_of(t, &total_wall)) per_seed[t.cell->id][t.seed] = *v;
+  std::vector<Row> rows;
+  std::map<std::string, std::optional<double>> means;
+  for (const auto& c : e.cells) {
+    Row r;
+    r.id = c.id;
+    r.label = c.label;
+    r.paper = c.paper;
+    std::vector<double> v;
+    for (const auto& [seed, x] : per_seed[c.id]) {
+      if (c.normalise_by.empty()) {
+        v.push_back(x);
+        continue;
+      }
+      auto& base = per_seed[c.normalise_by];
+      if (base.count(seed) && base[seed] != 0) v.push_back(x / base[seed]);
+    }
+    mean_std(v, r);
+    means[c.id] = r.ours;
+    rows.push_back(r);
+  }
+  for (const auto& s : e.summaries) {
+    auto to_regex = [](const std::string& pattern) {
+      std::string re;
+      for (char ch : pattern) re += ch == '*' ? std::string("(.*)") : std::regex_replace(std::string(1, ch), std::regex(R"([.^$|()\[\]{}+?\\])"), R"(\$&)");
+      return std::regex(re);
+    };
+    std::regex num_re = to_regex(s.cells), den_re = to_regex(s.over.empty() ? s.cells : s.over);
+    std::map<std::string, double> nums, dens;
+    for (const auto& [id, m] : means) {
+      std::smatch mt;
+      if (!m) continue;
+      if (std::regex_match(id, mt, num_re)) nums[mt.size() > 1 ? mt[1].str() : ""] = *m;
+      if (!s.over.empty() && std::regex_match(id, mt, den_re)) dens[mt.size() > 1 ? mt[1].str() : ""] = *m;
+    }
+    std::vector<double> v;
+    for (const auto& [k, x] : nums) {
+      if (s.op == Summary::Op::Mean) {
+        v.push_back(x);
+        continue;
+      }
+      if (!dens.count(k) || dens[k] == 0) continue;
+      const double q = x / dens[k];
+      v.push_back(s.op == Summary::Op::MeanRatio ? q : s.op == Summary::Op::OneMinusMeanRatio ? 1 - q : q - 1);
+    }
+    Row r;
+    r.id = "summary: " + s.id;
+    r.label = s.label;
+    r.paper = s.paper;
+    if (!v.empty()) {
+      double m = 0;
+      for (double x : v) m += x / static_cast<double>(v.size());
+      r.ours = m;
+      r.n = static_cast<std::int64_t>(v.size());
+    }
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+std::string write_report(const Plan& plan, const ReportOptions& o) {
+  const ExperimentSpec& e = *plan.spec;
+  std::vector<Row> rows = table_rows(plan);
+  const bool judged = plan.scale == Scale::Full;
+  const ScaleSpec& sc = e.scale(plan.scale);
+  std::string md = fmt::format("# {} — {}\n\n", e.id, e.title);
+  md += fmt::format("Source: {}  \nScale: `{}`{}  \nCommand: `{}`  \nMachine: {} cores, LibTorch {}; axtrain {} (git {})  \n"
+                    "Date: {}; wall time of the runs: {:.1f} s  \nMetric: `{}`{}\n\n",
+                    e.source, scale_name(plan.scale), sc.note.empty() ? "" : " — " + sc.note, o.command,
+                    report::cpu_cores(), report::torch_version(), report::version(), report::git_revision(),
+                    report::utc_now(), total_wall, metric_name(e.metric),
+                    judged ? fmt::format(", tolerance ±{}", e.tolerance) : " (differences reported, not judged below full scale)");
+  md += "| cell | ours | paper | difference | within tolerance |\n|---|---|---|---|---|\n";
+  std::string csv = "cell,label,ours,ours_std,seeds,paper,difference,within_tolerance\n";
+  for (const auto& r : rows) {
+    std::optional<double> diff;
+    if (r.ours && r.paper) diff = *r.ours - *r.paper;
+    std::string within = !diff ? "—" : !judged ? "(not judged)" : std::abs(*diff) <= e.tolerance ? "yes" : "no";
+    std::string ours = num(r.ours) + (r.std ? " ± " + num(r.std) : "");
+    md += fmt::format("| {} | {} | {} | {} | {} |\n", r.label == r.id ? r.id : r.label + " (`" + r.id + "`)", ours,
+                      num(r.paper), diff ? fmt::format("{:+.4f}", *diff) : "—", within);
+    csv += fmt::format("\"{}\",\"{}\",{},{},{},{},{},{}\n", r.id, r.label, r.ours ? fmt::format("{}", *r.ours) : "",
+                       r.std ? fmt::format("{}", *r.std) : "", r.n, r.paper ? fmt::format("{}", *r.paper) : "",
+                       diff ? fmt::format("{}", *diff) : "", within);
+  }
+  make_dirs(plan.dir);
+  const std::string table = plan.dir + "/table.md";
+  if (!e.plot.empty()) {
+    std::string dat, gp;
+    if (e.plot == "curves") {
+      int k = 0;
+      std::string plots;
+      for (const auto& t : plan.tasks) {
+        if (t.train_dir.empty() || t.seed != 1 || !fs::is_regular_file(t.train_dir + "/metrics.json")) continue;
+        nlohmann::json j = read(t.train_dir + "/metrics.json");
+        for (const auto& ep : j.value("epochs", nlohmann::json::array()))
+          if (ep.contains("test")) dat += fmt::format("{} {}\n", ep["epoch"].get<double>(), ep["test"]["accuracy"].get<double>());
+        dat += "\n\n";
+        plots += fmt::format("{}'plot.dat' index {} with linespoints title '{}'", plots.empty() ? "" : ", ", k++, t.cell->label);
+      }
+      gp = "set xlabel 'epoch'\nset ylabel 'test accuracy'\nset key bottom right\nplot " + plots + "\n";
+      if (k == 0) gp.clear();
+    } else {
+      int i = 0;
+      for (const auto& r : rows)
+        if (r.ours || r.paper)
+          dat += fmt::format("{} \"{}\" {} {}\n", i++, r.label, r.ours ? fmt::format("{}", *r.ours) : "NaN",
+                             r.paper ? fmt::format("{}", *r.paper) : "NaN");
+      const char* style = e.plot == "sweep" ? "linespoints" : "boxes";
+      gp = fmt::format("set style fill solid 0.5\nset boxwidth 0.4\nset xtics rotate by -45\nset ylabel '{}'\n"
+                       "plot 'plot.dat' using ($1-0.2):3:xtic(2) with {} title 'axtrain', '' using ($1+0.2):4 with {} "
+                       "title 'paper'\n",
+                       metric_name(e.metric), style, style);
+    }
+    if (!gp.empty()) {
+      write_file_atomic(plan.dir + "/plot.dat", dat);
+      write_file_atomic(plan.dir + "/plot.gp",
+                        fmt::format("set terminal pngcairo size 900,540\nset output 'plot.png'\nset title '{}'\n{}",
+                                    e.id, gp));
+      const std::string cmd = "cd '" + plan.dir + "' && gnuplot plot.gp >/dev/null 2>&1";
+      if (std::system(cmd.c_str()) == 0) md += "\n![plot](plot.png)\n";
+      else md += "\n(plot.gp written; gnuplot was not available to draw plot.png)\n";
+    }
+  }
+  write_file_atomic(plan.dir + "/table.csv", csv);
+  write_file_atomic(table, md);
+  return table;
+}
+
+}  // namespace ax::experiment

@@ -1,0 +1,204 @@
+// Named experiments and sweeps (lib/axtrain/experiment/): parsing with `for:` expansion, plans
+// whose run directories match the runs, and end to end through the binary: run, resume, report,
+// Slurm emission, sweeps.
+#include <fstream>
+#include <sstream>
+
+#include <boost/filesystem.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "axtrain/config/run_config.h"
+#include "axtrain/core/errors.h"
+#include "axtrain/experiment/plan.h"
+#include "axtrain/experiment/report.h"
+#include "axtrain/train/runner.h"
+#include "test_util.h"
+
+namespace fs = boost::filesystem;
+
+namespace ax {
+namespace {
+
+const char* kRun = R"(name: tiny
+data: {type: synthetic, shape: [6], classes: 3, train_size: 48, test_size: 24, batch_size: 12, noise: 1.5}
+model: {type: mlp, hidden: [8]}
+optimizer: {type: sgd, lr: 0.2}
+hardware: {type: ideal}
+phases: [{name: train, epochs: 4, mode: ideal}]
+)";
+
+// An experiment folder <dir>/experiments/<id>/experiment.yaml with the run config beside it.
+std::string write_experiment(const std::string& dir, const std::string& id, const std::string& body) {
+  fs::create_directories(dir + "/experiments/" + id);
+  std::ofstream(dir + "/tiny.yaml") << kRun;
+  const std::string f = dir + "/experiments/" + id + "/experiment.yaml";
+  std::ofstream(f) << "id: " << id << "\n" << body;
+  return f;
+}
+
+const char* kBody = R"(title: a planted experiment
+metric: test_accuracy
+seeds: 2
+scales:
+  smoke: {epochs: 0.5}
+  full: {}
+cells:
+  - for: {lr: ["0.1", "0.3"]}
+    id: "float/lr{lr}"
+    config: TINY
+    set: ["optimizer.lr={lr}"]
+    paper: 0.5
+  - id: ntv
+    checkpoint_of: float/lr0.1
+    eval: {hardware: NTV, repeats: 3}
+    normalise_by: float/lr0.1
+summaries:
+  - {id: mean-float, op: mean, cells: "float/*", paper: 0.5}
+  - {id: ratio, op: mean_ratio, cells: "ntv", over: "float/lr0.1"}
+)";
+
+std::string body(const std::string& dir) {
+  std::string b = kBody;
+  b.replace(b.find("TINY"), 4, dir + "/tiny.yaml");
+  std::ofstream(dir + "/ntv.yaml") << "hardware: {type: ntv, flip_rate: 0.01}\n";
+  b.replace(b.find("NTV"), 3, dir + "/ntv.yaml");
+  return b;
+}
+
+TEST(Experiment, ForExpandsAndThePlanMatchesTheRuns) {
+  const std::string dir = test::temp_dir("exp-plan");
+  experiment::ExperimentSpec e = experiment::load_experiment(write_experiment(dir, "planted", body(dir)));
+  ASSERT_EQ(e.cells.size(), 3u);
+  EXPECT_EQ(e.cells[0].id, "float/lr0.1");
+  EXPECT_EQ(e.cells[1].id, "float/lr0.3");
+  EXPECT_EQ(e.cells[1].set, std::vector<std::string>{"optimizer.lr=0.3"});
+  experiment::Plan p = experiment::make_plan(e, experiment::Scale::Smoke, dir + "/results");
+  ASSERT_EQ(p.tasks.size(), 6u);  // 3 cells × 2 seeds
+  // the training cell's run directory: the config with its overrides, seed and halved epochs
+  config::RunConfig cfg =
+      config::load_run_config(dir + "/tiny.yaml", {"optimizer.lr=0.3", "seed=2", "phases.0.epochs=2"});
+  train::RunOptions o;
+  o.out_root = dir + "/results/planted/smoke/cells/float/lr0.3";
+  EXPECT_EQ(p.task("float/lr0.3", 2)->train_dir, train::run_dir_of(cfg, o));
+  const experiment::Task* ntv = p.task("ntv", 2);
+  ASSERT_EQ(ntv->deps.size(), 1u);
+  EXPECT_EQ(p.tasks[ntv->deps[0]].cell->id, "float/lr0.1");
+  EXPECT_EQ(p.tasks[ntv->deps[0]].seed, 2);
+  EXPECT_EQ(ntv->checkpoint, p.task("float/lr0.1", 2)->train_dir + "/final.pt");
+  EXPECT_FALSE(ntv->done());
+  EXPECT_THROW(experiment::make_plan(e, experiment::Scale::Reduced, dir), ConfigError);  // no such scale
+}
+
+TEST(Experiment, BadFilesNameTheProblem) {
+  const std::string dir = test::temp_dir("exp-bad");
+  auto message = [&](const std::string& b) {
+    try {
+      experiment::load_experiment(write_experiment(dir, "bad", b));
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("title: t\ncells:\n  - {id: a, checkpoint_of: b, eval: {}}\n").find("not a cell defined above"),
+            std::string::npos);
+  EXPECT_NE(message("title: t\ncells:\n  - {id: a, config: x.yaml, colour: red}\n").find("colour"), std::string::npos);
+  EXPECT_NE(message("title: t\nmetric: speed\ncells: []\n").find("test_accuracy"), std::string::npos);
+  EXPECT_NE(message("title: t\ncells:\n  - {id: a, config: x.yaml}\n  - {id: a, config: x.yaml}\n").find("duplicate"),
+            std::string::npos);
+}
+
+std::map<std::string, std::vector<std::string>> read_csv(const std::string& path) {
+  std::map<std::string, std::vector<std::string>> rows;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::string cell;
+    bool quoted = false;
+    for (char ch : line) {
+      if (ch == '"') quoted = !quoted;
+      else if (ch == ',' && !quoted) cells.push_back(cell), cell.clear();
+      else cell += ch;
+    }
+    cells.push_back(cell);
+    rows[cells[0]] = cells;
+  }
+  return rows;
+}
+
+double accuracy_of(const std::string& metrics) {
+  return nlohmann::json::parse(std::ifstream(metrics))["final"]["test"]["accuracy"].get<double>();
+}
+
+TEST(Experiment, RunsResumesReportsAndEmitsSlurm) {
+  const std::string dir = test::temp_dir("exp-run");
+  write_experiment(dir, "planted", body(dir));
+  const std::string common = " --experiments " + dir + "/experiments --results " + dir + "/results";
+  test::CliResult r = test::run_cli("experiment run planted --scale smoke --jobs 2" + common);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("6 task(s) ran, 0 already done"), std::string::npos) << r.out;
+  const std::string out = dir + "/results/planted/smoke";
+  auto rows = read_csv(out + "/table.csv");
+  // every cell has a number; ours = the mean over the two seeds' metrics.json; difference = ours − paper
+  experiment::ExperimentSpec e = experiment::load_experiment(dir + "/experiments/planted/experiment.yaml");
+  experiment::Plan p = experiment::make_plan(e, experiment::Scale::Smoke, dir + "/results");
+  const double a1 = accuracy_of(p.task("float/lr0.3", 1)->train_dir + "/metrics.json");
+  const double a2 = accuracy_of(p.task("float/lr0.3", 2)->train_dir + "/metrics.json");
+  ASSERT_TRUE(rows.count("float/lr0.3"));
+  EXPECT_NEAR(std::stod(rows["float/lr0.3"][2]), (a1 + a2) / 2, 1e-9);
+  EXPECT_EQ(rows["float/lr0.3"][4], "2");
+  EXPECT_NEAR(std::stod(rows["float/lr0.3"][6]), (a1 + a2) / 2 - 0.5, 1e-9);
+  EXPECT_EQ(rows["float/lr0.3"][7], "(not judged)");
+  // the NTV cell: its evaluation ÷ the float cell, per seed; the ratio summary is the same number
+  double ratio = 0;
+  for (int s = 1; s <= 2; ++s) {
+    const experiment::Task* t = p.task("ntv", s);
+    ratio += accuracy_of(experiment::find_evaluation(t->cell_dir, t->checkpoint)) /
+             accuracy_of(p.task("float/lr0.1", s)->train_dir + "/metrics.json") / 2;
+  }
+  EXPECT_NEAR(std::stod(rows["ntv"][2]), ratio, 1e-9);
+  ASSERT_TRUE(rows.count("summary: ratio"));
+  EXPECT_FALSE(rows["summary: ratio"][2].empty());
+  EXPECT_FALSE(rows["summary: mean-float"][2].empty());
+  // a second run finds everything done
+  r = test::run_cli("experiment run planted --scale smoke" + common);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("0 task(s) ran, 6 already done"), std::string::npos) << r.out;
+  // Slurm: the emitted per-task commands, run here for two tasks of a fresh results root, then report
+  const std::string c2 = " --experiments " + dir + "/experiments --results " + dir + "/cluster";
+  r = test::run_cli("experiment run planted --scale smoke --emit slurm" + c2);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string slurm = dir + "/cluster/planted/smoke/slurm";
+  ASSERT_TRUE(fs::exists(slurm + "/submit.sh"));
+  ASSERT_TRUE(fs::exists(slurm + "/level1.sbatch"));  // ntv waits for its network
+  std::ifstream level0(slurm + "/level0.txt");
+  std::string line;
+  int n = 0;
+  while (std::getline(level0, line) && n < 2) {
+    if (line.find("lr0.1") == std::string::npos && n == 0) continue;  // lr0.1 seed 1 first
+    ASSERT_EQ(std::system(("cd " + test::source_dir() + " && " + line + " > /dev/null 2>&1").c_str()), 0) << line;
+    ++n;
+  }
+  r = test::run_cli("experiment report planted --scale smoke" + c2);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto cluster = read_csv(dir + "/cluster/planted/smoke/table.csv");
+  EXPECT_EQ(cluster["float/lr0.1"][4], "1");  // one of two seeds ran
+  EXPECT_NEAR(std::stod(cluster["float/lr0.1"][2]), accuracy_of(p.task("float/lr0.1", 1)->train_dir + "/metrics.json"), 1e-9);
+  EXPECT_TRUE(cluster["ntv"][2].empty());
+}
+
+TEST(Experiment, SweepTabulatesEveryGridPoint) {
+  const std::string dir = test::temp_dir("exp-sweep");
+  std::ofstream(dir + "/tiny.yaml") << kRun;
+  test::CliResult r = test::run_cli("sweep " + dir + "/tiny.yaml --grid optimizer.lr=0.05,0.4 --grid model.hidden=[4],[8] --set phases.0.epochs=1 --out " + dir + "/sweeps");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto rows = read_csv(dir + "/sweeps/sweep-tiny/full/table.csv");
+  EXPECT_EQ(rows.size(), 4u);
+  for (const auto& [id, row] : rows) EXPECT_FALSE(row[2].empty()) << id;
+  EXPECT_TRUE(rows.count("optimizer.lr=0.4,model.hidden=_8_"));
+}
+
+}  // namespace
+}  // namespace ax
