@@ -18,7 +18,7 @@ ds=${1:?usage: scripts/axtrain_grid.sh DATASET [OUT]}
 out=${2:-results/axtrain_grid}
 runs=$out/runs
 mkdir -p "$runs"
-bin=build/axtrain
+bin=${AXTRAIN_BIN:-build/axtrain}  # a copy keeps long grids safe from rebuilds
 extra=(${AXTRAIN_EXTRA:-})
 repeats=${AXTRAIN_NTV_REPEATS:-50}
 case $ds in

@@ -200,16 +200,17 @@ std::string write_report(const Plan& plan, const ReportOptions& o) {
         if (r.ours || r.paper)
           dat += fmt::format("{} \"{}\" {} {}\n", i++, r.label, r.ours ? fmt::format("{}", *r.ours) : "NaN",
                              r.paper ? fmt::format("{}", *r.paper) : "NaN");
-      const char* style = e.plot == "sweep" ? "linespoints" : "boxes";
-      gp = fmt::format("set style fill solid 0.5\nset boxwidth 0.4\nset xtics rotate by -45\nset ylabel '{}'\n"
-                       "plot 'plot.dat' using ($1-0.2):3:xtic(2) with {} title 'axtrain', '' using ($1+0.2):4 with {} "
-                       "title 'paper'\n",
-                       metric_name(e.metric), style, style);
+      const bool sweep = e.plot == "sweep";
+      const char* style = sweep ? "linespoints" : "boxes";
+      gp = fmt::format("set style fill solid 0.5\nset boxwidth 0.4\nset xtics rotate by -40\nset bmargin 10\n"
+                       "set ylabel '{}'\nplot 'plot.dat' using ($1-{}):3:xtic(2) with {} title 'axtrain', '' using "
+                       "($1+{}):4 with {} title 'paper'\n",
+                       metric_name(e.metric), sweep ? 0.0 : 0.2, style, sweep ? 0.0 : 0.2, style);
     }
     if (!gp.empty()) {
       write_file_atomic(plan.dir + "/plot.dat", dat);
       write_file_atomic(plan.dir + "/plot.gp",
-                        fmt::format("set terminal pngcairo size 900,540\nset output 'plot.png'\nset title '{}'\n{}",
+                        fmt::format("set terminal pngcairo size 900,600 noenhanced\nset output 'plot.png'\nset title '{}'\n{}",
                                     e.id, gp));
       const std::string cmd = "cd '" + plan.dir + "' && gnuplot plot.gp >/dev/null 2>&1";
       if (std::system(cmd.c_str()) == 0) md += "\n![plot](plot.png)\n";
