@@ -116,3 +116,12 @@ for d in grid:
               if float(cell[(d, m, h)]["accuracy"]) >= base - 0.02]
         c, s = min(ok) if ok else (None, "none"), min(st) if st else (1.0, "nominal")
         print(f"| {d} | {m} | {f(c[0], 3) if ok else '—'} | {c[1]} | {f(s[0], 3)} | {s[1]} |")
+
+if aa:
+    print("\nFig. 9 (per-neuron) — relative compute power of the ApproxANN result (reference: accurate "
+          "multipliers of the same width)\n")
+    hws = list(dict.fromkeys(r["hardware"] for rows in aa.values() for r in rows))
+    print("| data set | " + " | ".join(f"{h} from BP | {h} from act" for h in hws) + " |\n|---|" + "---|" * (2 * len(hws)))
+    for d, rows in aa.items():
+        a = {(r["start"], r["hardware"]): r for r in rows}
+        print(f"| {d} | " + " | ".join(f(a.get((m, h), {}).get("rel_compute"), 3) for h in hws for m in ("bp", "act")) + " |")

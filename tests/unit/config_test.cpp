@@ -2,6 +2,7 @@
 // value and what is allowed.
 #include <fstream>
 
+#include <boost/filesystem.hpp>
 #include <gtest/gtest.h>
 
 #include "axtrain/config/paths.h"
@@ -184,6 +185,23 @@ TEST(Config, EnvironmentExpansionInPaths) {
   setenv("AXTRAIN_TEST_OUT", "/tmp/axt-out", 1);
   config::RunConfig c = config::load_run_config(write(std::string(kBase) + "output: {dir: '${AXTRAIN_TEST_OUT}/r'}\n"));
   EXPECT_EQ(c.output.dir, "/tmp/axt-out/r");
+}
+
+TEST(Config, DumpedConfigFindsAPresetGivenRelativeToItsFolder) {
+  // configs/x.yaml says `preset: hw/p.yaml` (beside it); the run's config.yaml lives elsewhere and
+  // must still load, with the same run id.
+  std::string dir = test::temp_dir("config-preset");
+  boost::filesystem::create_directories(dir + "/configs/hw");
+  std::ofstream(dir + "/configs/hw/p.yaml") << "hardware: {type: fixed_point, input: {bits: 6}}\n";
+  std::ofstream(dir + "/configs/x.yaml") << "name: x\ndata: {type: synthetic, shape: [4], classes: 2}\n"
+                                            "model: {type: mlp, hidden: [3]}\nhardware: {preset: hw/p.yaml, weight: {bits: 5}}\n"
+                                            "phases: [{name: p, epochs: 1}]\n";
+  config::RunConfig c = config::load_run_config(dir + "/configs/x.yaml");
+  boost::filesystem::create_directories(dir + "/runs/x/1");
+  std::ofstream(dir + "/runs/x/1/config.yaml") << config::to_yaml_string(c.to_yaml());
+  config::RunConfig again = config::load_run_config(dir + "/runs/x/1/config.yaml");
+  EXPECT_EQ(again.run_id(), c.run_id());
+  EXPECT_EQ(again.hardware.preset, boost::filesystem::path(dir + "/configs/hw/p.yaml").lexically_normal().string());
 }
 
 }  // namespace

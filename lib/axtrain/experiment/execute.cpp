@@ -26,7 +26,7 @@ ExecuteResult execute(Plan& plan, const ExecuteOptions& o, const std::function<v
   std::map<pid_t, std::size_t> running;
   auto start = [&](std::size_t i) {
     Task& t = plan.tasks[i];
-    make_dirs(t.cell_dir);
+    make_dirs(t.log_dir);
     std::string line;
     for (auto c : t.commands) {
       c.insert(c.end(), {"--threads", std::to_string(threads)});

@@ -11,6 +11,7 @@
 #include "axtrain/config/run_config.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
+#include "axtrain/core/text.h"
 #include "axtrain/train/runner.h"
 
 namespace fs = boost::filesystem;
@@ -32,9 +33,17 @@ std::string fmt_number(double v) { return fmt::format("{}", v); }
 
 }  // namespace
 
+std::string Task::eval_dir() const {
+  if (!eval || !fs::is_regular_file(fs::path(checkpoint).parent_path() / "config.yaml")) return "";
+  return train::evaluation_dir(*eval);
+}
+
 bool Task::done() const {
   if (!train_dir.empty() && !complete_metrics(train_dir + "/metrics.json")) return false;
-  if (cell->eval && find_evaluation(cell_dir, checkpoint).empty()) return false;
+  if (eval) {
+    const std::string d = eval_dir();
+    if (d.empty() || !complete_metrics(d + "/metrics.json")) return false;
+  }
   if (cell->approxann && !fs::is_regular_file(approxann_dir + "/approxann.json")) return false;
   return true;
 }
@@ -45,31 +54,12 @@ const Task* Plan::task(const std::string& cell, std::int64_t seed) const {
   return nullptr;
 }
 
-std::string find_evaluation(const std::string& dir, const std::string& checkpoint) {
-  if (!fs::is_directory(dir)) return "";
-  const std::string want = fs::absolute(checkpoint).lexically_normal().string();
-  std::string best, best_time;
-  for (const auto& d : fs::directory_iterator(dir)) {
-    if (!fs::is_directory(d) || d.path().filename().string().size() < 5 ||
-        d.path().filename().string().rfind("-eval") != d.path().filename().string().size() - 5)
-      continue;
-    for (const auto& r : fs::directory_iterator(d.path())) {
-      const std::string m = (r.path() / "metrics.json").string();
-      if (!complete_metrics(m)) continue;
-      nlohmann::json j = nlohmann::json::parse(std::ifstream(m));
-      if (j["eval"].value("checkpoint", "") != want) continue;
-      const std::string t = j.value("updated", "");
-      if (best.empty() || t > best_time) best = m, best_time = t;
-    }
-  }
-  return best;
-}
-
 Plan make_plan(const ExperimentSpec& spec, Scale scale, const std::string& results_root) {
   Plan p;
   p.spec = &spec;
   p.scale = scale;
   p.dir = (fs::path(results_root) / spec.id / scale_name(scale)).string();
+  p.runs = (fs::path(results_root) / "runs").string();
   const ScaleSpec& sc = spec.scale(scale);
   std::map<std::pair<std::string, std::int64_t>, std::size_t> index;
   for (std::int64_t seed = 1; seed <= spec.seeds; ++seed)
@@ -77,8 +67,10 @@ Plan make_plan(const ExperimentSpec& spec, Scale scale, const std::string& resul
       Task t;
       t.cell = &c;
       t.seed = seed;
-      t.cell_dir = (fs::path(p.dir) / "cells" / c.id).string();
-      t.log = fmt::format("{}/seed{}.log", t.cell_dir, seed);
+      std::string flat = c.id;
+      std::replace(flat.begin(), flat.end(), '/', '_');
+      t.log_dir = p.dir + "/logs";
+      t.log = fmt::format("{}/{}-seed{}.log", t.log_dir, flat, seed);
       auto dep = [&](const std::string& id) {
         std::size_t i = index.at({id, seed});
         t.deps.push_back(i);
@@ -100,12 +92,12 @@ Plan make_plan(const ExperimentSpec& spec, Scale scale, const std::string& resul
             sets.push_back(fmt::format("phases.{}.epochs={}", i, fmt_number(cfg.phases[i].epochs * sc.epochs)));
         cfg = config::load_run_config(c.config, sets);
         train::RunOptions o;
-        o.out_root = t.cell_dir;
+        o.out_root = p.runs;
         t.train_dir = train::run_dir_of(cfg, o);
         t.checkpoint = t.train_dir + "/final.pt";
         std::vector<std::string> cmd{"run", c.config};
         for (const auto& s : sets) cmd.insert(cmd.end(), {"--set", s});
-        cmd.insert(cmd.end(), {"--out", t.cell_dir, "--resume", "--quiet"});
+        cmd.insert(cmd.end(), {"--out", p.runs, "--resume", "--quiet"});
         t.commands.push_back(cmd);
       } else {
         const Task& from = p.tasks[dep(c.checkpoint_of)];
@@ -114,16 +106,27 @@ Plan make_plan(const ExperimentSpec& spec, Scale scale, const std::string& resul
         t.checkpoint = from.checkpoint;
       }
       if (c.eval) {
+        train::EvalRequest r;
+        r.checkpoint = t.checkpoint;
+        r.hardware = c.eval->hardware;
+        r.repeats = c.eval->repeats;
+        r.mode = c.eval->mode;
+        r.sets = c.eval->set;
+        r.opt.out_root = p.runs;
+        t.eval = r;
         std::vector<std::string> cmd{"eval", "--checkpoint", t.checkpoint};
         if (!c.eval->hardware.empty()) cmd.insert(cmd.end(), {"--hardware", c.eval->hardware});
         if (c.eval->repeats > 0) cmd.insert(cmd.end(), {"--repeats", std::to_string(c.eval->repeats)});
         if (!c.eval->mode.empty()) cmd.insert(cmd.end(), {"--mode", c.eval->mode});
         for (const auto& s : c.eval->set) cmd.insert(cmd.end(), {"--set", s});
-        cmd.insert(cmd.end(), {"--out", t.cell_dir, "--resume", "--quiet"});
+        cmd.insert(cmd.end(), {"--out", p.runs, "--resume", "--quiet"});
         t.commands.push_back(cmd);
       }
       if (c.approxann) {
-        t.approxann_dir = fmt::format("{}/approxann-seed{}", t.cell_dir, seed);
+        const std::string key = fmt::format("{}|{}|{}|{}|{}", fs::absolute(t.checkpoint).lexically_normal().string(),
+                                            c.approxann->hardware, c.approxann->bound, c.approxann->step,
+                                            c.approxann->retrain_epochs);
+        t.approxann_dir = fmt::format("{}/approxann/{}", p.runs, short_hash(key));
         std::vector<std::string> cmd{"approxann", "--checkpoint", t.checkpoint};
         if (!c.approxann->hardware.empty()) cmd.insert(cmd.end(), {"--hardware", c.approxann->hardware});
         cmd.insert(cmd.end(), {"--bound", fmt_number(c.approxann->bound), "--step", fmt_number(c.approxann->step),

@@ -43,8 +43,10 @@ std::optional<double> value_of(const Task& t, double* wall) {
     }
   }
   std::string f;
-  if (c.eval) f = find_evaluation(t.cell_dir, t.checkpoint);
-  else f = t.train_dir + "/metrics.json";
+  if (c.eval) {
+    const std::string d = t.eval_dir();
+    if (!d.empty()) f = d + "/metrics.json";
+  } else f = t.train_dir + "/metrics.json";
   if (f.empty() || !fs::is_regular_file(f)) return std::nullopt;
   j = read(f);
   if (j.value("status", "") != "complete") return std::nullopt;

@@ -1,5 +1,6 @@
 #include "axtrain/hw/spec.h"
 
+#include <boost/filesystem.hpp>
 #include <fmt/format.h>
 
 #include "axtrain/config/paths.h"
@@ -141,6 +142,9 @@ HardwareSpec HardwareSpec::parse_from(config::Section& root, const std::string& 
       throw ConfigError(fmt::format("{}: preset file {} has no top-level `hardware:` mapping",
                                     where, path));
     layers.push_back({doc["hardware"], path});
+    // the file as opened, so a dumped config (a run's config.yaml) finds it again from anywhere
+    // the original could be loaded from ("hw/sc32.yaml" beside configs/x.yaml → configs/hw/sc32.yaml)
+    preset = boost::filesystem::path(path).lexically_normal().string();
   }
   if (raw.IsMap()) layers.push_back({raw, top->file});
   config::Section hs(std::move(layers), "hardware");

@@ -35,7 +35,7 @@ struct LayerHwSpec {
 };
 
 struct HardwareSpec {
-  std::string preset;  // preset file as written in the config ("" if inline)
+  std::string preset;  // preset file as opened: relative to the config's folder resolved ("" if inline)
   LayerHwSpec base;
   std::vector<std::string> exclude;
   std::vector<std::pair<std::string, LayerHwSpec>> layers;  // overrides by layer name

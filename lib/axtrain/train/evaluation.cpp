@@ -25,8 +25,7 @@ namespace {
 const char* const kDefaultPowerCosts = "configs/power/default.yaml";
 }
 
-std::unique_ptr<TrainedModel> load_trained(const EvalRequest& req) {
-  if (!file_exists(req.checkpoint)) throw UsageError(fmt::format("checkpoint {} not found", req.checkpoint));
+config::RunConfig evaluation_config(const EvalRequest& req) {
   std::string cfg_path = req.config;
   if (cfg_path.empty()) {
     cfg_path = (fs::path(req.checkpoint).parent_path() / "config.yaml").string();
@@ -38,8 +37,23 @@ std::unique_ptr<TrainedModel> load_trained(const EvalRequest& req) {
   if (req.repeats > 0) overrides.push_back(fmt::format("eval.repeats={}", req.repeats));
   if (!req.mode.empty()) overrides.push_back("eval.mode=" + req.mode);
   overrides.insert(overrides.end(), req.sets.begin(), req.sets.end());
+  return config::load_run_config(cfg_path, overrides);
+}
+
+std::string evaluation_dir(const EvalRequest& req) {
+  config::RunConfig cfg = evaluation_config(req);
+  const std::string checkpoint = fs::absolute(req.checkpoint).lexically_normal().string();
+  cfg.threads = 0;  // where and how fast it runs is not part of what is evaluated
+  cfg.device = "cpu";
+  const std::string id = short_hash(config::to_yaml_string(cfg.to_yaml()) + "\ncheckpoint: " + checkpoint);
+  const std::string root = req.opt.out_root.empty() ? cfg.output.dir : req.opt.out_root;
+  return (fs::path(root) / (cfg.name + "-eval") / id).string();
+}
+
+std::unique_ptr<TrainedModel> load_trained(const EvalRequest& req) {
+  if (!file_exists(req.checkpoint)) throw UsageError(fmt::format("checkpoint {} not found", req.checkpoint));
   auto t = std::make_unique<TrainedModel>();
-  t->cfg = config::load_run_config(cfg_path, overrides);
+  t->cfg = evaluation_config(req);
   config::RunConfig& cfg = t->cfg;
   if (!req.opt.device.empty()) cfg.device = req.opt.device;
   if (req.opt.threads >= 0) cfg.threads = req.opt.threads;
@@ -74,13 +88,10 @@ void warm_up_hardware(TrainedModel& t) {
 
 RunResult run_evaluation(const EvalRequest& req) {
   auto t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<TrainedModel> tm = load_trained(req);
-  const config::RunConfig& cfg = tm->cfg;
-  const std::string& checkpoint = tm->checkpoint;
-  const std::string id = short_hash(config::to_yaml_string(cfg.to_yaml()) + "\ncheckpoint: " + checkpoint);
+  if (!file_exists(req.checkpoint)) throw UsageError(fmt::format("eval: checkpoint {} not found", req.checkpoint));
   RunResult result;
-  std::string root = req.opt.out_root.empty() ? cfg.output.dir : req.opt.out_root;
-  result.run_dir = (fs::path(root) / (cfg.name + "-eval") / id).string();
+  result.run_dir = evaluation_dir(req);
+  const std::string id = fs::path(result.run_dir).filename().string();
   if (req.opt.resume && file_exists(result.run_dir + "/metrics.json")) {
     nlohmann::json done = nlohmann::json::parse(read_file(result.run_dir + "/metrics.json"));
     if (done.value("status", "") == "complete") {
@@ -89,6 +100,9 @@ RunResult run_evaluation(const EvalRequest& req) {
       return result;
     }
   }
+  std::unique_ptr<TrainedModel> tm = load_trained(req);
+  const config::RunConfig& cfg = tm->cfg;
+  const std::string& checkpoint = tm->checkpoint;
   make_dirs(result.run_dir);
   write_file_atomic(result.run_dir + "/config.yaml", config::to_yaml_string(cfg.to_yaml()));
   report::Progress progress(req.opt.quiet, result.run_dir + "/log.txt");

@@ -30,6 +30,11 @@ struct EvalRequest {
 };
 
 RunResult run_evaluation(const EvalRequest& req);
+// The evaluation's resolved config (the run's config with hardware, repeats, mode and --set applied).
+config::RunConfig evaluation_config(const EvalRequest& req);
+// Where run_evaluation writes: <out>/<name>-eval/<id>, id = short hash of the resolved config
+// (without threads and device) and the absolute checkpoint path. Needs the config, not the model.
+std::string evaluation_dir(const EvalRequest& req);
 
 // A trained model ready to evaluate: the resolved config, its data, the model with the hardware
 // attached, the checkpoint's weights loaded and the hardware warmed up on one training batch;
