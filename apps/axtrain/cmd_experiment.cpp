@@ -35,6 +35,7 @@ struct RunArgs {
   int jobs = 1;
   std::int64_t threads = 0;
   bool require_numbers = false;
+  std::vector<std::string> cells;
 };
 
 std::string experiment_file(const RunArgs& a) {
@@ -51,7 +52,7 @@ std::string experiment_file(const RunArgs& a) {
 
 // Runs (or emits) a plan and writes its report; shared with `sweep`.
 void run_and_report(experiment::Plan& plan, const std::string& emit, int jobs, std::int64_t threads,
-                    const std::string& command, bool require_numbers) {
+                    const std::string& command, bool require_numbers, const std::vector<std::string>& cells) {
   const std::string bin = self_binary();
   if (emit == "slurm") {
     std::cout << experiment::write_slurm(plan, bin) << "\n";
@@ -61,6 +62,7 @@ void run_and_report(experiment::Plan& plan, const std::string& emit, int jobs, s
   o.binary = bin;
   o.jobs = jobs;
   o.threads = threads;
+  o.cells = cells;
   experiment::ExecuteResult r =
       experiment::execute(plan, o, [](const std::string& s) { std::cerr << s << "\n"; });
   const std::string table = experiment::write_report(plan, {command});
@@ -101,6 +103,7 @@ void add_experiment(CLI::App& app) {
   run->add_option("--threads", a->threads, "CPU threads per task (0 = cores / jobs)")->check(CLI::Range(0, 4096));
   run->add_option("--emit", a->emit, "write the tasks as Slurm job arrays instead of running them")->check(CLI::IsMember({"slurm"}));
   run->add_option("--results", a->results, "results root")->capture_default_str();
+  run->add_option("--cells", a->cells, "only cells matching these ids ('*' = any text) and what they need, e.g. 'tc/*'");
   run->add_flag("--resume", "finished cells are always skipped; accepted for clarity");
   run->add_flag("--require-numbers", a->require_numbers, "fail unless every row of the table has a number (CI)");
   with_dir(run);
@@ -109,7 +112,7 @@ void add_experiment(CLI::App& app) {
     experiment::ExperimentSpec e = experiment::load_experiment(experiment_file(*a));
     experiment::Plan plan = experiment::make_plan(e, experiment::parse_scale(a->scale), a->results);
     run_and_report(plan, a->emit, a->jobs, a->threads, fmt::format("axtrain experiment run {} --scale {}", e.id, a->scale),
-                   a->require_numbers);
+                   a->require_numbers, a->cells);
   });
 
   auto r = std::make_shared<RunArgs>();

@@ -19,6 +19,7 @@ void add_sensitivity(CLI::App& app) {
     train::EvalRequest req;
     std::string layer, out;
     std::int64_t examples = 0;
+    double max = 0;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("sensitivity", "per-weight sensitivity |w|*|dO/dw| of a trained network (AxTrain Fig. 4)");
@@ -30,6 +31,8 @@ void add_sensitivity(CLI::App& app) {
       ->check(CLI::IsMember({"ideal", "exact", "proxy"}));
   cmd->add_option("--layer", a->layer, "MAC layer to map (default: the last, the most critical one)");
   cmd->add_option("--examples", a->examples, "test examples to average over (0 = all)")->check(CLI::Range(0, 100000000));
+  cmd->add_option("--max", a->max, "value drawn white in the PNG (default: the map's largest); give several networks the same")
+      ->check(CLI::Range(0.0, 1e300));
   cmd->add_option("--out", a->out, "directory for <layer>.csv, <layer>.png and sensitivity.json");
   cmd->add_option("--set", a->req.sets, "override a config value: KEY.PATH=VALUE (repeatable)");
   cmd->add_option("--threads", a->req.opt.threads, "CPU threads (0 = all cores)")->check(CLI::Range(0, 4096));
@@ -52,7 +55,7 @@ void add_sensitivity(CLI::App& app) {
       make_dirs(a->out);
       const std::string base = (boost::filesystem::path(a->out) / chosen->name).string();
       eval::write_sensitivity_csv(base + ".csv", *chosen);
-      eval::write_sensitivity_png(base + ".png", *chosen);
+      eval::write_sensitivity_png(base + ".png", *chosen, a->max);
       j["map"] = {{"layer", chosen->name}, {"csv", base + ".csv"}, {"png", base + ".png"}};
       write_file_atomic(a->out + "/sensitivity.json", j.dump(2) + "\n");
       if (!a->req.opt.quiet) std::cout << base << ".png\n";

@@ -16,7 +16,7 @@ namespace fs = boost::filesystem;
 namespace ax::cli {
 
 void run_and_report(experiment::Plan& plan, const std::string& emit, int jobs, std::int64_t threads,
-                    const std::string& command, bool require_numbers);
+                    const std::string& command, bool require_numbers, const std::vector<std::string>& cells);
 
 void add_sweep(CLI::App& app) {
   struct Args {
@@ -91,7 +91,7 @@ void add_sweep(CLI::App& app) {
     experiment::Plan plan = experiment::make_plan(e, experiment::Scale::Full, root);
     std::string command = "axtrain sweep " + a->config;
     for (const auto& g : a->grid) command += " --grid " + g;
-    run_and_report(plan, a->emit, a->jobs, a->threads, command, false);
+    run_and_report(plan, a->emit, a->jobs, a->threads, command, false, {});
   });
 }
 

@@ -197,6 +197,18 @@ TEST(Experiment, RunsResumesReportsAndEmitsSlurm) {
   EXPECT_TRUE(cluster["ntv"][2].empty());
 }
 
+TEST(Experiment, CellsSelectsCellsAndWhatTheyNeed) {
+  const std::string dir = test::temp_dir("exp-cells");
+  write_experiment(dir, "planted", body(dir));
+  test::CliResult r = test::run_cli("experiment run planted --scale smoke --cells ntv --experiments " + dir +
+                                    "/experiments --results " + dir + "/results");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("4 task(s) ran, 0 already done"), std::string::npos) << r.out;  // ntv + float/lr0.1, 2 seeds
+  auto rows = read_csv(dir + "/results/planted/smoke/table.csv");
+  EXPECT_FALSE(rows["ntv"][2].empty());
+  EXPECT_TRUE(rows["float/lr0.3"][2].empty());
+}
+
 TEST(Experiment, SweepTabulatesEveryGridPoint) {
   const std::string dir = test::temp_dir("exp-sweep");
   std::ofstream(dir + "/tiny.yaml") << kRun;

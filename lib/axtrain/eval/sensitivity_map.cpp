@@ -59,12 +59,12 @@ void write_sensitivity_csv(const std::string& path, const LayerSensitivity& l) {
   write_file_atomic(path, out.str());
 }
 
-void write_sensitivity_png(const std::string& path, const LayerSensitivity& l) {
+void write_sensitivity_png(const std::string& path, const LayerSensitivity& l, double max) {
   torch::Tensor m = as_matrix(l);
   std::vector<double> v(m.data_ptr<double>(), m.data_ptr<double>() + m.numel());
   // cells large enough that the longer side spans ≥ 512 pixels (capped at 32 px per cell)
   const std::int64_t scale = std::clamp<std::int64_t>(512 / std::max(m.size(0), m.size(1)), 1, 32);
-  report::write_heatmap_png(path, m.size(0), m.size(1), v, scale);
+  report::write_heatmap_png(path, m.size(0), m.size(1), v, scale, max);
 }
 
 }  // namespace ax::eval

@@ -28,6 +28,7 @@ struct SensitivityResult {
 SensitivityResult sensitivity_of(train::TrainedModel& t, std::int64_t max_examples = 0);
 // The map as a matrix: rows = output neurons, columns = the neuron's inputs (conv: in·k·k).
 void write_sensitivity_csv(const std::string& path, const LayerSensitivity& l);
-void write_sensitivity_png(const std::string& path, const LayerSensitivity& l);
+// white = `max` (0: the map's largest value); a common max makes maps of several networks comparable.
+void write_sensitivity_png(const std::string& path, const LayerSensitivity& l, double max = 0.0);
 
 }  // namespace ax::eval

@@ -14,15 +14,33 @@
 extern char** environ;
 
 namespace ax::experiment {
+namespace {
+// '*' matches any text (also '/'); everything else itself.
+bool glob_match(const std::string& p, const std::string& s, std::size_t i = 0, std::size_t j = 0) {
+  if (i == p.size()) return j == s.size();
+  if (p[i] == '*') return glob_match(p, s, i + 1, j) || (j < s.size() && glob_match(p, s, i, j + 1));
+  return j < s.size() && p[i] == s[j] && glob_match(p, s, i + 1, j + 1);
+}
+}  // namespace
 
 ExecuteResult execute(Plan& plan, const ExecuteOptions& o, const std::function<void(const std::string&)>& log) {
-  enum class State { Waiting, Running, Done, Failed, Blocked };
+  enum class State { Waiting, Running, Done, Failed, Blocked, Excluded };
   const std::size_t n = plan.tasks.size();
   std::vector<State> state(n, State::Waiting);
   ExecuteResult r;
   const std::int64_t threads = o.threads > 0 ? o.threads : std::max<std::int64_t>(1, report::cpu_cores() / std::max(1, o.jobs));
+  if (!o.cells.empty()) {  // --cells: the matching tasks and, transitively, their dependencies
+    std::vector<bool> keep(n, false);
+    for (std::size_t i = n; i-- > 0;) {
+      for (const auto& pattern : o.cells) keep[i] = keep[i] || glob_match(pattern, plan.tasks[i].cell->id);
+      if (keep[i])
+        for (auto d : plan.tasks[i].deps) keep[d] = true;
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      if (!keep[i]) state[i] = State::Excluded;
+  }
   for (std::size_t i = 0; i < n; ++i)
-    if (plan.tasks[i].done()) state[i] = State::Done, ++r.skipped;
+    if (state[i] == State::Waiting && plan.tasks[i].done()) state[i] = State::Done, ++r.skipped;
   std::map<pid_t, std::size_t> running;
   auto start = [&](std::size_t i) {
     Task& t = plan.tasks[i];

@@ -4,6 +4,7 @@
 #pragma once
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "axtrain/experiment/plan.h"
 
@@ -13,6 +14,8 @@ struct ExecuteOptions {
   std::string binary;     // the axtrain executable
   int jobs = 1;
   std::int64_t threads = 0;  // --threads of every command (0 = cores / jobs)
+  std::vector<std::string> cells;  // run only cells matching one of these ids ('*' = any text)
+                                   // and what they depend on; empty = every cell
 };
 
 struct ExecuteResult {

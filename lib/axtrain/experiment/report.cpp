@@ -183,7 +183,35 @@ std::string write_report(const Plan& plan, const ReportOptions& o) {
   const std::string table = plan.dir + "/table.md";
   if (!e.plot.empty()) {
     std::string dat, gp;
-    if (e.plot == "curves") {
+    if (e.plot == "error_profile") {
+      // li2022 Fig. 2: the last calibration of the first training run that has one — per layer,
+      // the binned mean ± std of (hardware − proxy) against the proxy's output
+      for (const auto& t : plan.tasks) {
+        const std::string f = t.train_dir + "/calibration.jsonl";
+        if (t.train_dir.empty() || !fs::is_regular_file(f)) continue;
+        std::ifstream in(f);
+        std::string line, last;
+        while (std::getline(in, line))
+          if (!line.empty()) last = line;
+        if (last.empty()) continue;
+        nlohmann::json j = nlohmann::json::parse(last);
+        std::string plots;
+        int k = 0;
+        for (const auto& [name, layer] : j["layers"].items()) {
+          if (!layer.contains("bins") || !layer["bins"].contains("centre")) continue;
+          const auto& b = layer["bins"];
+          for (std::size_t i = 0; i < b["centre"].size(); ++i)
+            if (b["count"][i].get<double>() > 0)
+              dat += fmt::format("{} {} {}\n", b["centre"][i].get<double>(), b["mean"][i].get<double>(), b["std"][i].get<double>());
+          dat += "\n\n";
+          plots += fmt::format("{}'plot.dat' index {} with yerrorlines title '{}'", plots.empty() ? "" : ", ", k++, name);
+        }
+        if (k > 0)
+          gp = fmt::format("set xlabel 'proxy output (normal computation + activation)'\nset ylabel 'error: stream - proxy "
+                           "(mean, std)'\nset key top left\nplot {}\n", plots);
+        break;
+      }
+    } else if (e.plot == "curves") {
       int k = 0;
       std::string plots;
       for (const auto& t : plan.tasks) {

@@ -168,7 +168,8 @@ ExperimentSpec load_experiment(const std::string& file) {
   e.metric = root.get_choice("metric", Metric::TestAccuracy, kMetrics);
   e.tolerance = root.get_double("tolerance", 0.02, 0.0, 1e300);
   e.seeds = root.get_int("seeds", 1, 1, 1000);
-  e.plot = root.get_choice<std::string>("plot", "", {{"bars", "bars"}, {"curves", "curves"}, {"sweep", "sweep"}});
+  e.plot = root.get_choice<std::string>(
+      "plot", "", {{"bars", "bars"}, {"curves", "curves"}, {"sweep", "sweep"}, {"error_profile", "error_profile"}});
   config::Section sc = root.section("scales");
   for (const auto& [name, s] : kScales) {
     if (!sc.has(name)) continue;

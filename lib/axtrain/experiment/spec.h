@@ -72,7 +72,7 @@ struct ExperimentSpec {
   double tolerance = 0.02;
   std::int64_t seeds = 1;
   std::map<Scale, ScaleSpec> scales;
-  std::string plot;  // "", bars, curves, sweep
+  std::string plot;  // "", bars, curves, sweep, error_profile
   std::vector<Cell> cells;
   std::vector<Summary> summaries;
 
