@@ -56,6 +56,7 @@ cells:
 summaries:
   - {id: mean-float, op: mean, cells: "float/*", paper: 0.5}
   - {id: ratio, op: mean_ratio, cells: "ntv", over: "float/lr0.1"}
+  - {id: self, op: mean_ratio, cells: "f*t/lr*", over: "f*t/lr*"}
 )";
 
 std::string body(const std::string& dir) {
@@ -163,6 +164,8 @@ TEST(Experiment, RunsResumesReportsAndEmitsSlurm) {
   ASSERT_TRUE(rows.count("summary: ratio"));
   EXPECT_FALSE(rows["summary: ratio"][2].empty());
   EXPECT_FALSE(rows["summary: mean-float"][2].empty());
+  EXPECT_EQ(rows["summary: self"][2], "1");  // each cell over itself: pairs matched on both '*'s
+  EXPECT_EQ(rows["summary: self"][4], "2");
   // a second run finds everything done
   r = test::run_cli("experiment run planted --scale smoke" + common);
   ASSERT_EQ(r.code, 0) << r.out;

@@ -123,11 +123,16 @@ std::vector<Row> table_rows(const Plan& plan) {
     };
     std::regex num_re = to_regex(s.cells), den_re = to_regex(s.over.empty() ? s.cells : s.over);
     std::map<std::string, double> nums, dens;
+    auto key = [](const std::smatch& mt) {  // what the '*'s matched pairs a cell with its denominator
+      std::string k;
+      for (std::size_t g = 1; g < mt.size(); ++g) k += mt[g].str() + "\x1f";
+      return k;
+    };
     for (const auto& [id, m] : means) {
       std::smatch mt;
       if (!m) continue;
-      if (std::regex_match(id, mt, num_re)) nums[mt.size() > 1 ? mt[1].str() : ""] = *m;
-      if (!s.over.empty() && std::regex_match(id, mt, den_re)) dens[mt.size() > 1 ? mt[1].str() : ""] = *m;
+      if (std::regex_match(id, mt, num_re)) nums[key(mt)] = *m;
+      if (!s.over.empty() && std::regex_match(id, mt, den_re)) dens[key(mt)] = *m;
     }
     std::vector<double> v;
     for (const auto& [k, x] : nums) {
