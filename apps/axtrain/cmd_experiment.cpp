@@ -125,7 +125,7 @@ void add_experiment(CLI::App& app) {
     r->experiments = *dir;
     experiment::ExperimentSpec e = experiment::load_experiment(experiment_file(*r));
     experiment::Plan plan = experiment::make_plan(e, experiment::parse_scale(r->scale), r->results);
-    std::cout << experiment::write_report(plan, {fmt::format("axtrain experiment report {} --scale {}", e.id, r->scale)}) << "\n";
+    std::cout << experiment::write_report(plan, {fmt::format("axtrain experiment run {0} --scale {1}; table by axtrain experiment report {0} --scale {1}", e.id, r->scale)}) << "\n";
   });
 }
 

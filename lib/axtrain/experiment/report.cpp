@@ -233,14 +233,16 @@ std::string write_report(const Plan& plan, const ReportOptions& o) {
       int i = 0;
       for (const auto& r : rows)
         if (r.ours || r.paper)
-          dat += fmt::format("{} \"{}\" {} {}\n", i++, r.label, r.ours ? fmt::format("{}", *r.ours) : "NaN",
+          dat += fmt::format("{} \"{}\" {} {}\n", i++, r.id.rfind("summary: ", 0) == 0 ? r.id.substr(9) : r.id, r.ours ? fmt::format("{}", *r.ours) : "NaN",
                              r.paper ? fmt::format("{}", *r.paper) : "NaN");
       const bool sweep = e.plot == "sweep";
       const char* style = sweep ? "linespoints" : "boxes";
       gp = fmt::format("set style fill solid 0.5\nset boxwidth 0.4\nset xtics rotate by -40\nset bmargin 10\n"
+                       "set key outside top right\n{}"
                        "set ylabel '{}'\nplot 'plot.dat' using ($1-{}):3:xtic(2) with {} title 'axtrain', '' using "
                        "($1+{}):4 with {} title 'paper'\n",
-                       metric_name(e.metric), sweep ? 0.0 : 0.2, style, sweep ? 0.0 : 0.2, style);
+                       sweep ? "" : "set yrange [0:*]\n", metric_name(e.metric), sweep ? 0.0 : 0.2, style,
+                       sweep ? 0.0 : 0.2, style);
     }
     if (!gp.empty()) {
       write_file_atomic(plan.dir + "/plot.dat", dat);
