@@ -7,6 +7,7 @@
 #include "axtrain/config/yaml_json.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
+#include "axtrain/hw/mac/threads.h"
 #include "axtrain/layers/attach.h"
 #include "axtrain/models/model.h"
 #include "axtrain/report/host.h"
@@ -25,7 +26,7 @@ std::string run_dir_of(const config::RunConfig& cfg, const RunOptions& opt) {
 
 std::int64_t configure_threads(std::int64_t threads) {
   std::int64_t n = threads > 0 ? threads : report::cpu_cores();
-  at::set_num_threads(static_cast<int>(n));
+  hw::set_threads(static_cast<int>(n));  // LibTorch and the OpenMP runtime of our kernels
   // Denormal floats (tiny weights and gradients late in training) slow x86 arithmetic ~2x.
   at::globalContext().setFlushDenormal(true);
   return n;
