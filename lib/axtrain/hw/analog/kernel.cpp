@@ -7,6 +7,8 @@
 #include <ATen/Parallel.h>
 
 #include "axtrain/core/errors.h"
+#include "axtrain/hw/analog/tiles.h"
+#include "axtrain/hw/mac/geometry.h"
 
 namespace ax::hw::analog {
 
@@ -57,39 +59,7 @@ void ideal_accumulate(const std::int32_t* __restrict pp, const std::int32_t* __r
   for (std::int64_t o = 0; o < O; ++o) acc[o] += static_cast<std::int64_t>(pp[o] - pn[o]);
 }
 
-// Shape of a layer seen as rows (output positions) × K (fan-in) per group.
-struct Geometry {
-  bool conv = false;
-  std::int64_t N = 0, G = 1, Cg = 0, H = 1, W = 1, kh = 1, kw = 1, OH = 1, OW = 1;
-  std::int64_t O = 0, Og = 0, Kg = 0, L = 1;
-};
-
-Geometry geometry(const torch::Tensor& xc, const torch::Tensor& wc, const MacOp& op) {
-  Geometry g;
-  g.O = wc.size(0);
-  if (op.kind == MacOp::Kind::Linear) {
-    g.N = xc.size(0);
-    g.Kg = xc.size(1);
-    g.Og = g.O;
-    if (wc.size(1) != g.Kg) throw Error("analog kernel: input and weight widths differ");
-    return g;
-  }
-  g.conv = true;
-  g.N = xc.size(0);
-  g.G = op.groups;
-  g.Cg = xc.size(1) / g.G;
-  g.H = xc.size(2);
-  g.W = xc.size(3);
-  g.kh = wc.size(2);
-  g.kw = wc.size(3);
-  g.OH = (g.H + 2 * op.padding - op.dilation * (g.kh - 1) - 1) / op.stride + 1;
-  g.OW = (g.W + 2 * op.padding - op.dilation * (g.kw - 1) - 1) / op.stride + 1;
-  g.Og = g.O / g.G;
-  g.Kg = g.Cg * g.kh * g.kw;
-  g.L = g.OH * g.OW;
-  if (wc.size(1) != g.Cg) throw Error("analog kernel: weight channels do not match the input");
-  return g;
-}
+using mac::Geometry;
 
 // Weight magnitudes of each group, packed [k][o] per polarity.
 struct Packed {
@@ -98,53 +68,32 @@ struct Packed {
 
 std::vector<Packed> pack(const torch::Tensor& wc, const Geometry& g) {
   const std::int32_t* w = wc.data_ptr<std::int32_t>();
-  std::vector<Packed> out(static_cast<std::size_t>(g.G));
-  for (std::int64_t gi = 0; gi < g.G; ++gi) {
-    Packed& p = out[static_cast<std::size_t>(gi)];
-    p.pos.assign(static_cast<std::size_t>(g.Kg * g.Og), 0);
-    p.neg.assign(static_cast<std::size_t>(g.Kg * g.Og), 0);
-    for (std::int64_t o = 0; o < g.Og; ++o)
-      for (std::int64_t k = 0; k < g.Kg; ++k) {
-        std::int32_t v = w[(gi * g.Og + o) * g.Kg + k];
-        (v > 0 ? p.pos : p.neg)[static_cast<std::size_t>(k * g.Og + o)] = v > 0 ? v : -v;
-      }
+  const std::int64_t Kg = g.Kg(), Og = g.Og();
+  const std::vector<std::int32_t> pos = mac::pack_weights<std::int32_t>(w, g, Og, [](std::int32_t v) { return v > 0 ? v : 0; });
+  const std::vector<std::int32_t> neg = mac::pack_weights<std::int32_t>(w, g, Og, [](std::int32_t v) { return v < 0 ? -v : 0; });
+  std::vector<Packed> out(static_cast<std::size_t>(g.groups));
+  for (std::int64_t gi = 0; gi < g.groups; ++gi) {
+    out[static_cast<std::size_t>(gi)].pos.assign(pos.begin() + gi * Kg * Og, pos.begin() + (gi + 1) * Kg * Og);
+    out[static_cast<std::size_t>(gi)].neg.assign(neg.begin() + gi * Kg * Og, neg.begin() + (gi + 1) * Kg * Og);
   }
   return out;
-}
-
-// The rows of sample n, group gi: [L][Kg] codes (zero outside the padded image).
-void unroll(const std::int32_t* x, const Geometry& g, const MacOp& op, std::int64_t n,
-            std::int64_t gi, std::int32_t* rows) {
-  const std::int32_t* xs = x + (n * g.G + gi) * g.Cg * g.H * g.W;
-  for (std::int64_t oh = 0; oh < g.OH; ++oh)
-    for (std::int64_t ow = 0; ow < g.OW; ++ow) {
-      std::int32_t* r = rows + (oh * g.OW + ow) * g.Kg;
-      for (std::int64_t c = 0; c < g.Cg; ++c)
-        for (std::int64_t i = 0; i < g.kh; ++i) {
-          const std::int64_t ih = oh * op.stride - op.padding + i * op.dilation;
-          for (std::int64_t j = 0; j < g.kw; ++j, ++r) {
-            const std::int64_t iw = ow * op.stride - op.padding + j * op.dilation;
-            *r = (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) ? xs[(c * g.H + ih) * g.W + iw] : 0;
-          }
-        }
-    }
 }
 
 // Calls visit(rows, L, packed, n, gi, thread_state) for every sample and group, samples in
 // parallel. make_state() builds one per-task state object.
 template <class State, class MakeState, class Visit, class Done>
 void for_each_block(const torch::Tensor& xc, const Geometry& g, const std::vector<Packed>& w,
-                    const MacOp& op, MakeState make_state, Visit visit, Done done) {
+                    MakeState make_state, Visit visit, Done done) {
   const std::int32_t* x = xc.data_ptr<std::int32_t>();
-  const std::int64_t grain = g.conv ? 1 : std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(g.Kg, 1));
+  const std::int64_t grain = g.conv ? 1 : std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(g.Kg(), 1));
   at::parallel_for(0, g.N, grain, [&](std::int64_t begin, std::int64_t end) {
     State st = make_state();
-    std::vector<std::int32_t> rows(g.conv ? static_cast<std::size_t>(g.L * g.Kg) : 0);
+    std::vector<std::int32_t> rows(g.conv ? static_cast<std::size_t>(g.L() * g.Kg()) : 0);
     for (std::int64_t n = begin; n < end; ++n)
-      for (std::int64_t gi = 0; gi < g.G; ++gi) {
-        const std::int32_t* r = x + n * g.Kg;  // linear: the input row itself
+      for (std::int64_t gi = 0; gi < g.groups; ++gi) {
+        const std::int32_t* r = x + n * g.Kg();  // linear: the input row itself
         if (g.conv) {
-          unroll(x, g, op, n, gi, rows.data());
+          mac::unroll(x, g, n, gi, 0, g.L(), rows.data());
           r = rows.data();
         }
         visit(st, r, w[static_cast<std::size_t>(gi)], n, gi);
@@ -168,9 +117,12 @@ std::int64_t arrays_per_output(const torch::Tensor& wc, std::int64_t array_size)
 RunResult run(const torch::Tensor& xc_in, const torch::Tensor& wc_in, const MacOp& op,
               std::int64_t A, const Adc& adc) {
   torch::Tensor xc = xc_in.contiguous(), wc = wc_in.contiguous();
-  const Geometry g = geometry(xc, wc, op);
+  const Geometry g = mac::geometry(xc.sizes(), wc.sizes(), op, "analog");
+  if (xc.numel() > 0 && wc.numel() > 0 &&
+      max_partial_sum(A, xc.abs().max().item<std::int64_t>(), wc.abs().max().item<std::int64_t>()) < kTileExactBound)
+    return run_tiles(xc, wc, g, A, adc);
   const std::vector<Packed> w = pack(wc, g);
-  torch::Tensor acc = g.conv ? torch::empty({g.N, g.O, g.OH, g.OW}, torch::kInt64)
+  torch::Tensor acc = g.conv ? torch::empty({g.N, g.O, g.Hout, g.Wout}, torch::kInt64)
                              : torch::empty({g.N, g.O}, torch::kInt64);
   std::int64_t* out = acc.data_ptr<std::int64_t>();
   std::int64_t saturated = 0;
@@ -182,29 +134,29 @@ RunResult run(const torch::Tensor& xc_in, const torch::Tensor& wc_in, const MacO
   };
   const double levels = static_cast<double>(adc.levels);
   for_each_block<State>(
-      xc, g, w, op,
+      xc, g, w,
       [&] {
         State s;
-        s.pp.resize(static_cast<std::size_t>(g.Og));
-        s.pn.resize(static_cast<std::size_t>(g.Og));
-        s.sum.resize(static_cast<std::size_t>(g.Og));
+        s.pp.resize(static_cast<std::size_t>(g.Og()));
+        s.pn.resize(static_cast<std::size_t>(g.Og()));
+        s.sum.resize(static_cast<std::size_t>(g.Og()));
         return s;
       },
       [&](State& s, const std::int32_t* rows, const Packed& p, std::int64_t n, std::int64_t gi) {
-        for (std::int64_t l = 0; l < g.L; ++l) {
-          const std::int32_t* a = rows + l * g.Kg;
+        for (std::int64_t l = 0; l < g.L(); ++l) {
+          const std::int32_t* a = rows + l * g.Kg();
           std::fill(s.sum.begin(), s.sum.end(), 0);
-          for (std::int64_t k0 = 0; k0 < g.Kg; k0 += A) {
-            array_sums(a, k0, std::min(k0 + A, g.Kg), p.pos.data(), p.neg.data(), g.Og,
+          for (std::int64_t k0 = 0; k0 < g.Kg(); k0 += A) {
+            array_sums(a, k0, std::min(k0 + A, g.Kg()), p.pos.data(), p.neg.data(), g.Og(),
                        s.pp.data(), s.pn.data());
             if (adc.levels == 0)
-              ideal_accumulate(s.pp.data(), s.pn.data(), g.Og, s.sum.data());
+              ideal_accumulate(s.pp.data(), s.pn.data(), g.Og(), s.sum.data());
             else
-              s.sat += adc_accumulate(s.pp.data(), s.pn.data(), g.Og, levels, adc.gain,
+              s.sat += adc_accumulate(s.pp.data(), s.pn.data(), g.Og(), levels, adc.gain,
                                       adc.full_scale, s.sum.data());
           }
-          std::int64_t* dst = out + (n * g.O + gi * g.Og) * g.L + l;
-          for (std::int64_t o = 0; o < g.Og; ++o) dst[o * g.L] = s.sum[static_cast<std::size_t>(o)];
+          std::int64_t* dst = out + (n * g.O + gi * g.Og()) * g.L() + l;
+          for (std::int64_t o = 0; o < g.Og(); ++o) dst[o * g.L()] = s.sum[static_cast<std::size_t>(o)];
         }
       },
       [&](State& s) {
@@ -213,7 +165,7 @@ RunResult run(const torch::Tensor& xc_in, const torch::Tensor& wc_in, const MacO
       });
   RunResult r;
   r.acc = acc;
-  r.partial_sums = 2 * g.N * g.O * g.L * ((g.Kg + A - 1) / A);
+  r.partial_sums = 2 * g.N * g.O * g.L() * ((g.Kg() + A - 1) / A);
   r.saturated = saturated;
   return r;
 }
@@ -221,7 +173,7 @@ RunResult run(const torch::Tensor& xc_in, const torch::Tensor& wc_in, const MacO
 void histogram(const torch::Tensor& xc_in, const torch::Tensor& wc_in, const MacOp& op,
                std::int64_t A, std::int64_t width, std::vector<std::int64_t>& hist) {
   torch::Tensor xc = xc_in.contiguous(), wc = wc_in.contiguous();
-  const Geometry g = geometry(xc, wc, op);
+  const Geometry g = mac::geometry(xc.sizes(), wc.sizes(), op, "analog");
   const std::vector<Packed> w = pack(wc, g);
   std::mutex mu;
   struct State {
@@ -230,20 +182,20 @@ void histogram(const torch::Tensor& xc_in, const torch::Tensor& wc_in, const Mac
   };
   const std::int64_t nb = static_cast<std::int64_t>(hist.size());
   for_each_block<State>(
-      xc, g, w, op,
+      xc, g, w,
       [&] {
         State s;
-        s.pp.resize(static_cast<std::size_t>(g.Og));
-        s.pn.resize(static_cast<std::size_t>(g.Og));
+        s.pp.resize(static_cast<std::size_t>(g.Og()));
+        s.pn.resize(static_cast<std::size_t>(g.Og()));
         s.h.assign(hist.size(), 0);
         return s;
       },
       [&](State& s, const std::int32_t* rows, const Packed& p, std::int64_t, std::int64_t) {
-        for (std::int64_t l = 0; l < g.L; ++l)
-          for (std::int64_t k0 = 0; k0 < g.Kg; k0 += A) {
-            array_sums(rows + l * g.Kg, k0, std::min(k0 + A, g.Kg), p.pos.data(), p.neg.data(),
-                       g.Og, s.pp.data(), s.pn.data());
-            for (std::int64_t o = 0; o < g.Og; ++o) {
+        for (std::int64_t l = 0; l < g.L(); ++l)
+          for (std::int64_t k0 = 0; k0 < g.Kg(); k0 += A) {
+            array_sums(rows + l * g.Kg(), k0, std::min(k0 + A, g.Kg()), p.pos.data(), p.neg.data(),
+                       g.Og(), s.pp.data(), s.pn.data());
+            for (std::int64_t o = 0; o < g.Og(); ++o) {
               s.h[static_cast<std::size_t>(std::min<std::int64_t>(s.pp[o] / width, nb - 1))] += 1;
               s.h[static_cast<std::size_t>(std::min<std::int64_t>(s.pn[o] / width, nb - 1))] += 1;
             }

@@ -4,6 +4,8 @@
 
 #include <torch/autograd.h>
 
+#include "axtrain/hw/mac/geometry.h"
+
 namespace ax::hw::analog {
 
 namespace {
@@ -107,24 +109,11 @@ std::int64_t slice_size(const Tensor& x, const Tensor& w, const MacOp& op, std::
 }
 
 void save_op(AutogradContext* ctx, const MacOp& op, double clamp, std::int64_t A) {
-  ctx->saved_data["kind"] = static_cast<std::int64_t>(op.kind);
-  ctx->saved_data["stride"] = op.stride;
-  ctx->saved_data["padding"] = op.padding;
-  ctx->saved_data["dilation"] = op.dilation;
-  ctx->saved_data["groups"] = op.groups;
+  mac::save(ctx, op);
   ctx->saved_data["clamp"] = clamp;
   ctx->saved_data["array"] = A;
 }
 
-MacOp load_op(AutogradContext* ctx) {
-  MacOp op;
-  op.kind = static_cast<MacOp::Kind>(ctx->saved_data["kind"].toInt());
-  op.stride = ctx->saved_data["stride"].toInt();
-  op.padding = ctx->saved_data["padding"].toInt();
-  op.dilation = ctx->saved_data["dilation"].toInt();
-  op.groups = ctx->saved_data["groups"].toInt();
-  return op;
-}
 
 // Runs f on slices of the batch (A = 0: the summed form, one slice).
 Tensor sliced(const Tensor& x, const Tensor& w, double clamp, const MacOp& op, std::int64_t A) {
@@ -150,7 +139,7 @@ struct AnalogProxyFn : torch::autograd::Function<AnalogProxyFn> {
   // Recomputes the split forward with autograd (gradient checkpointing, PAPERS.md §7.9).
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
     auto saved = ctx->get_saved_variables();
-    const MacOp op = load_op(ctx);
+    const MacOp op = mac::load(ctx);
     const double clamp = ctx->saved_data["clamp"].toDouble();
     const std::int64_t A = ctx->saved_data["array"].toInt();
     torch::AutoGradMode enable(true);

@@ -2,22 +2,14 @@
 
 #include <torch/autograd.h>
 
+#include "axtrain/hw/mac/geometry.h"
+
 namespace ax::hw::amul {
 
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
-
-MacOp op_from(AutogradContext* ctx) {
-  MacOp op;
-  op.kind = ctx->saved_data["kind"].toInt() == 0 ? MacOp::Kind::Linear : MacOp::Kind::Conv2d;
-  op.stride = ctx->saved_data["stride"].toInt();
-  op.padding = ctx->saved_data["padding"].toInt();
-  op.dilation = ctx->saved_data["dilation"].toInt();
-  op.groups = ctx->saved_data["groups"].toInt();
-  return op;
-}
 
 QuantParams quant_from(AutogradContext* ctx, const std::string& p) {
   QuantParams q;
@@ -39,11 +31,7 @@ struct QuantizedMac : torch::autograd::Function<QuantizedMac> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& w, MacOp op,
                                QuantParams qx, QuantParams qw) {
     ctx->save_for_backward({x, w});
-    ctx->saved_data["kind"] = static_cast<std::int64_t>(op.kind == MacOp::Kind::Linear ? 0 : 1);
-    ctx->saved_data["stride"] = op.stride;
-    ctx->saved_data["padding"] = op.padding;
-    ctx->saved_data["dilation"] = op.dilation;
-    ctx->saved_data["groups"] = op.groups;
+    mac::save(ctx, op);
     save_quant(ctx, "x", qx);
     save_quant(ctx, "w", qw);
     return op.apply(dequantized(x, qx), dequantized(w, qw));
@@ -51,7 +39,7 @@ struct QuantizedMac : torch::autograd::Function<QuantizedMac> {
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     auto saved = ctx->get_saved_variables();
-    const MacOp op = op_from(ctx);
+    const MacOp op = mac::load(ctx);
     const bool need_x = ctx->needs_input_grad(0), need_w = ctx->needs_input_grad(1);
     torch::Tensor xq, wq;
     {

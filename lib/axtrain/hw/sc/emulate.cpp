@@ -82,20 +82,20 @@ Emulation run(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, co
               bool split) {
   const bool bipolar = o.encoding == Encoding::Bipolar;
   const int slices = enc.slices();
-  const std::int64_t period = enc.period(), kk = g0.k * g0.k, groups = g0.groups;
-  const std::int64_t cg = g0.c / groups, og = g0.o / groups, nw = g0.o * cg * kk;
+  const std::int64_t period = enc.period(), kk = g0.kh * g0.kw, groups = g0.groups;
+  const std::int64_t cg = g0.Cg(), og = g0.Og(), nw = g0.O * cg * kk;
 
   // Activation streams [S][N][C'][H][W]; with split, group g holds its x⁺ then its x⁻ channels.
   ConvGeometry g = g0;
-  torch::Tensor a = lv.x_pos.reshape({g0.n, g0.c, g0.h, g0.w});
+  torch::Tensor a = lv.x_pos.reshape({g0.N, g0.C, g0.H, g0.W});
   if (split) {
-    torch::Tensor an = lv.x_neg.reshape({g0.n, groups, 1, cg, g0.h, g0.w});
-    a = torch::cat({a.reshape({g0.n, groups, 1, cg, g0.h, g0.w}), an}, 2);
-    a = a.reshape({g0.n, 2 * g0.c, g0.h, g0.w});
-    g.c = 2 * g0.c;
+    torch::Tensor an = lv.x_neg.reshape({g0.N, groups, 1, cg, g0.H, g0.W});
+    a = torch::cat({a.reshape({g0.N, groups, 1, cg, g0.H, g0.W}), an}, 2);
+    a = a.reshape({g0.N, 2 * g0.C, g0.H, g0.W});
+    g.C = 2 * g0.C;
   }
-  const std::int64_t per_sample = g.c * g.h * g.w;
-  std::vector<T> acts = streams<T>(enc, a, phases(o.phase_mode, per_sample, g.n, o.input_offset, period));
+  const std::int64_t per_sample = g.C * g.H * g.W;
+  std::vector<T> acts = streams<T>(enc, a, phases(o.phase_mode, per_sample, g.N, o.input_offset, period));
   std::vector<T> wpos = streams<T>(enc, lv.w_pos, phases(o.phase_mode, nw, 1, o.weight_pos_offset, period));
   std::vector<T> wneg;
   if (!bipolar)
@@ -131,7 +131,7 @@ Emulation run(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, co
           }
 
   Emulation em;
-  em.counts = torch::zeros({g.n, g.o, g.out_h(), g.out_w()}, torch::kInt32);
+  em.counts = torch::zeros({g.N, g.O, g.Hout, g.Wout}, torch::kInt32);
   Accumulate acc = bipolar ? Accumulate::Xnor : o.accumulate;
   em.stats = sc_conv(g, slices, acc, acts.data(), rows.data(), em.counts.data_ptr<std::int32_t>());
   return em;
@@ -140,30 +140,14 @@ Emulation run(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, co
 
 Emulation emulate(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const MacOp& op,
                   const torch::Tensor& x, const torch::Tensor& w) {
-  ConvGeometry g;
   const bool linear = op.kind == MacOp::Kind::Linear;
-  if (linear) {
-    g.n = x.size(0);
-    g.c = x.size(1);
-    g.o = w.size(0);
-  } else {
-    if (w.size(2) != w.size(3))
-      throw ConfigError(fmt::format("sc: only square convolution kernels are supported (this layer has {}x{})", w.size(2), w.size(3)));
-    g.n = x.size(0);
-    g.c = x.size(1);
-    g.h = x.size(2);
-    g.w = x.size(3);
-    g.o = w.size(0);
-    g.k = w.size(2);
-    g.stride = op.stride;
-    g.pad = op.padding;
-    g.dilation = op.dilation;
-    g.groups = op.groups;
-  }
+  if (!linear && w.size(2) != w.size(3))
+    throw ConfigError(fmt::format("sc: only square convolution kernels are supported (this layer has {}x{})", w.size(2), w.size(3)));
+  const ConvGeometry g = mac::geometry(x.sizes(), w.sizes(), op, "sc");
   const bool split = lv.x_neg.defined();
   Emulation em = o.stream_length == 32 ? run<std::uint32_t>(o, enc, lv, g, split)
                                        : run<std::uint64_t>(o, enc, lv, g, split);
-  if (linear) em.counts = em.counts.reshape({g.n, g.o});
+  if (linear) em.counts = em.counts.reshape({g.N, g.O});
   return em;
 }
 
