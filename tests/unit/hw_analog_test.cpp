@@ -142,6 +142,26 @@ TEST(Analog, IntegerKernelMatchesScalarLoop) {
   }
 }
 
+// 16-bit inputs make partial sums beyond 2^24: the fp32 register tiles would not be exact, so the
+// kernel takes its int32 path; both must agree with the scalar loop (8-bit layers above take the
+// tiles).
+TEST(Analog, WideOperandsTakeTheIntegerPathAndMatchScalarLoop) {
+  const MacOp op{MacOp::Kind::Conv2d, 1, 1};
+  torch::manual_seed(5);
+  torch::Tensor x = torch::rand({2, 3, 6, 6}, torch::kFloat64) * 65535.0;
+  torch::Tensor w = torch::randn({9, 3, 3, 3}, torch::kFloat64) * 40.0;
+  for (int bits : {0, 5}) {
+    const double fs = 2e7;
+    auto h = test::make_hw(fmt::format(
+        "{{type: analog, input: {{bits: 16, scale: 1}}, weight: {{scale: 1}}, adc_bits: {}, full_scale: {}}}", bits, fs));
+    torch::Tensor a = codes(x, 1.0, 0, 65535), wc = codes(w, 1.0, -127, 127);
+    ASSERT_GT(9.0 * a.max().item<double>() * wc.abs().max().item<double>(), 16777216.0) << "not beyond 2^24";
+    torch::Tensor want = scalar_reference(a, wc, op, 9, bits ? 31 : 0, fs);
+    hw::IntegerTrace t = h->trace(x, w, op);
+    EXPECT_TRUE(torch::equal(t.exact_int, want)) << "adc bits " << bits;
+  }
+}
+
 // With an ideal ADC the layer is the fixed-point layer: integer accumulation of the codes.
 TEST(Analog, IdealAdcEqualsFixedPointResult) {
   for (const auto& [op, xs, ws] : std::vector<std::tuple<MacOp, std::vector<std::int64_t>, std::vector<std::int64_t>>>{
