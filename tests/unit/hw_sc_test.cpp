@@ -155,7 +155,9 @@ TEST_P(ScBitExact, PackedKernelEqualsNaiveBitLoop) {
     std::int64_t groups = 1;
   };
   std::vector<Shape> shapes = {Shape{3, 7, 1, 1, 5, 1, 1, 0, true}, Shape{2, 3, 5, 5, 4, 3, 1, 1, false},
-                               Shape{1, 2, 6, 7, 3, 3, 2, 0, false}};
+                               Shape{1, 2, 6, 7, 3, 3, 2, 0, false},
+                               // wide enough for full vectors of row words and several row blocks
+                               Shape{2, 5, 9, 9, 20, 3, 1, 1, false}};
   if (!s.negative_inputs) shapes.push_back(Shape{2, 4, 4, 4, 6, 3, 1, 1, false, 2});
   for (const Shape& sh : shapes) {
     std::vector<std::int64_t> xshape = sh.linear ? std::vector<std::int64_t>{sh.n, sh.c}

@@ -16,23 +16,25 @@
 //                                               lanes = 2 (W⁺ words of the Og outputs, then W⁻)
 //                                               or 1 (bipolar)
 //   out   [N][O][Ho][Wo] int32                  summed over slices
-// The inner loop over the row is written so GCC vectorises it; the functions are compiled for
-// Ice Lake (AVX-512 with VPOPCNTDQ), x86-64-v4 (AVX-512), x86-64-v3 (AVX2, POPCNT) and baseline x86-64 and picked at run time (target_clones).
+// Or (the default) runs in register tiles: a block of output positions has its activation words
+// unrolled once per slice (mac::unroll; the zero padding becomes 0 words, which an OR ignores),
+// then each tile of 4 positions × one vector of row words keeps its OR accumulators in registers
+// across all products. Count and Xnor walk one position at a time with the inner loop over the
+// row (Xnor must not compute products on the padding). The functions are compiled for Ice Lake
+// (AVX-512 with VPOPCNTDQ), x86-64-v4 (AVX-512), x86-64-v3 (AVX2, POPCNT) and baseline x86-64
+// and picked at run time (target_clones).
 #pragma once
 #include <cstdint>
+
+#include "axtrain/hw/mac/geometry.h"
 
 namespace ax::hw::sc {
 
 enum class Accumulate { Or, Count, Xnor };
 
-struct ConvGeometry {
-  std::int64_t n = 1, c = 1, h = 1, w = 1;  // input
-  std::int64_t o = 1, k = 1;                // output channels, square kernel size
-  std::int64_t stride = 1, pad = 0, dilation = 1, groups = 1;
-  std::int64_t out_h() const { return (h + 2 * pad - dilation * (k - 1) - 1) / stride + 1; }
-  std::int64_t out_w() const { return (w + 2 * pad - dilation * (k - 1) - 1) / stride + 1; }
-  std::int64_t products() const { return (c / groups) * k * k; }  // j per output
-};
+// The layer's geometry (hw/mac/geometry.h). With split unipolar inputs C and the per-group
+// products are doubled: the x⁺ channels of a group, then its x⁻ channels.
+using ConvGeometry = mac::Geometry;
 
 // Word-operation counters of one call (for throughput reports).
 struct KernelStats {
