@@ -8,6 +8,8 @@
 #include <boost/filesystem.hpp>
 #include <gtest/gtest.h>
 
+#include "axtrain/hw/approx_mul/engine.h"
+
 #include "axtrain/core/errors.h"
 #include "axtrain/hw/approx_mul/approx_mul.h"
 #include "axtrain/hw/approx_mul/table.h"
@@ -156,6 +158,39 @@ TEST(ApproxMulLayer, TabulatedDrumAndPairPathUdm) {
 
 TEST(ApproxMulLayer, WideFanInSwitchesToInt64Accumulator) {
   auto hw = test::make_hw("{type: approx_mul, multiplier: {type: exact, bits: 8}, input: {scale: 1}, weight: {scale: 1}}");
+  const std::int64_t fan_in = 40000;  // 40000 · 255 · 255 = 2,601,000,000 > 2^31
+  torch::Tensor x = torch::full({1, fan_in}, 255.0), w = torch::full({2, fan_in}, 255.0);
+  w[1] = -255.0;
+  hw::IntegerTrace t = hw->trace(x, w, hw::MacOp{hw::MacOp::Kind::Linear});
+  EXPECT_EQ(t.exact_int[0][0].item<std::int64_t>(), 2601000000LL);
+  EXPECT_EQ(t.exact_int[0][1].item<std::int64_t>(), -2601000000LL);
+}
+
+// The gather kernel (the fallback for layers whose expanded table would be too large) against the
+// same scalar loops, by lowering the table limit; and a table multiplier whose sums overflow int32.
+TEST(ApproxMulLayer, GatherKernelMatchesScalarLoop) {
+  struct Restore {
+    double saved = hw::amul::IntegerMac::expanded_limit_bytes;
+    ~Restore() { hw::amul::IntegerMac::expanded_limit_bytes = saved; }
+  } restore;
+  hw::amul::IntegerMac::expanded_limit_bytes = 0;
+  std::string p = asym_table();
+  check_against_reference("{type: approx_mul, multiplier: {type: table, path: " + p + "}}", 15, 15,
+                          [](std::int64_t a, std::int64_t w) { return asym(a, w); });
+  check_against_reference("{type: approx_mul, activation_port: b, multiplier: {type: table, path: " + p + "}}", 15, 15,
+                          [](std::int64_t a, std::int64_t w) { return asym(w, a); });
+}
+
+TEST(ApproxMulLayer, TableWithWideFanInAccumulatesInInt64) {
+  const std::string dir = test::temp_dir("exact8-table");
+  {
+    std::ofstream f(dir + "/exact8.txt");
+    f << "# name=exact8 bits_a=8 bits_b=8\n";
+    for (int i = 0; i < 256; ++i)
+      for (int j = 0; j < 256; ++j) f << i * j << (j < 255 ? " " : "\n");
+  }
+  auto hw = test::make_hw("{type: approx_mul, multiplier: {type: table, path: " + dir +
+                          "/exact8.txt}, input: {bits: 9, scale: 1}, weight: {bits: 9, scale: 1}}");
   const std::int64_t fan_in = 40000;  // 40000 · 255 · 255 = 2,601,000,000 > 2^31
   torch::Tensor x = torch::full({1, fan_in}, 255.0), w = torch::full({2, fan_in}, 255.0);
   w[1] = -255.0;

@@ -1,89 +1,39 @@
 #include "axtrain/hw/approx_mul/engine.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <limits>
 
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 
 #include "axtrain/hw/approx_mul/kernels.h"
+#include "axtrain/hw/mac/geometry.h"
 
 namespace ax::hw::amul {
 
+double IntegerMac::expanded_limit_bytes = 512.0 * (1 << 20);
+
 namespace {
 
-// Shapes of one evaluation, linear as a 1×1 convolution of a 1×1 image.
-struct Geometry {
-  std::int64_t N = 0, C = 0, H = 1, W = 1, O = 0, kh = 1, kw = 1, stride = 1, pad = 0, dil = 1, groups = 1;
-  std::int64_t Hout = 1, Wout = 1;
-  std::int64_t Cg() const { return C / groups; }
-  std::int64_t Og() const { return O / groups; }
-  std::int64_t Kg() const { return Cg() * kh * kw; }
-  std::int64_t L() const { return Hout * Wout; }
-};
-
-Geometry geometry(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
-  Geometry g;
-  if (op.kind == MacOp::Kind::Linear) {
-    TORCH_CHECK(x.dim() == 2 && w.dim() == 2 && x.size(1) == w.size(1), "approx_mul linear: bad shapes ",
-                x.sizes(), " and ", w.sizes());
-    g.N = x.size(0);
-    g.C = x.size(1);
-    g.O = w.size(0);
-    return g;
-  }
-  TORCH_CHECK(x.dim() == 4 && w.dim() == 4, "approx_mul conv2d: expected NCHW input and OIHW weight");
-  g.N = x.size(0);
-  g.C = x.size(1);
-  g.H = x.size(2);
-  g.W = x.size(3);
-  g.O = w.size(0);
-  g.kh = w.size(2);
-  g.kw = w.size(3);
-  g.stride = op.stride;
-  g.pad = op.padding;
-  g.dil = op.dilation;
-  g.groups = op.groups;
-  TORCH_CHECK(g.C % g.groups == 0 && g.O % g.groups == 0 && w.size(1) == g.C / g.groups,
-              "approx_mul conv2d: channels do not match groups");
-  g.Hout = (g.H + 2 * g.pad - g.dil * (g.kh - 1) - 1) / g.stride + 1;
-  g.Wout = (g.W + 2 * g.pad - g.dil * (g.kw - 1) - 1) / g.stride + 1;
-  TORCH_CHECK(g.Hout > 0 && g.Wout > 0, "approx_mul conv2d: empty output");
-  return g;
-}
+using mac::Geometry;
 
 // Weights as [G][Kg][Og] (output channel fastest) of the given per-code transform.
 template <class F>
 std::vector<std::int32_t> pack_weights(const std::int32_t* w, const Geometry& g, F f) {
-  const std::int64_t Kg = g.Kg(), Og = g.Og();
-  std::vector<std::int32_t> out(static_cast<std::size_t>(g.groups * Kg * Og));
-  for (std::int64_t gr = 0; gr < g.groups; ++gr)
-    for (std::int64_t o = 0; o < Og; ++o)
-      for (std::int64_t k = 0; k < Kg; ++k)
-        out[(gr * Kg + k) * Og + o] = f(w[(gr * Og + o) * Kg + k]);
-  return out;
+  return mac::pack_weights<std::int32_t>(w, g, g.Og(), f);
 }
 
 // Collects the entries of the input patch of output row r in group gr that lie inside the image
-// (zero activations too unless skip_zeros): position k in the patch (c, i, j order, matching the
-// weight layout) and the value(s) at that input.
+// (zero activations too unless skip_zeros): push(t, position k in the patch, index in x).
 template <class Push>
 std::int64_t gather_patch(const std::int32_t* x, const Geometry& g, std::int64_t r, std::int64_t gr,
                           bool skip_zeros, Push push) {
-  const std::int64_t n = r / g.L(), l = r % g.L(), oh = l / g.Wout, ow = l % g.Wout;
   std::int64_t nnz = 0;
-  for (std::int64_t c = 0; c < g.Cg(); ++c) {
-    const std::int64_t plane = (n * g.C + gr * g.Cg() + c) * g.H * g.W;
-    for (std::int64_t i = 0; i < g.kh; ++i) {
-      const std::int64_t ih = oh * g.stride - g.pad + i * g.dil;
-      if (ih < 0 || ih >= g.H) continue;
-      for (std::int64_t j = 0; j < g.kw; ++j) {
-        const std::int64_t iw = ow * g.stride - g.pad + j * g.dil;
-        if (iw < 0 || iw >= g.W) continue;
-        const std::int64_t at = plane + ih * g.W + iw;
-        if (!skip_zeros || x[at] != 0) push(nnz++, (c * g.kh + i) * g.kw + j, at);
-      }
-    }
-  }
+  mac::for_each_patch_input(g, r, gr, [&](std::int64_t k, std::int64_t at) {
+    if (!skip_zeros || x[at] != 0) push(nnz++, k, at);
+  });
   return nnz;
 }
 
@@ -123,6 +73,99 @@ bool IntegerMac::int32_accumulator(std::int64_t fan_in) const {
          static_cast<long double>(std::numeric_limits<std::int32_t>::max());
 }
 
+// Separable circuits (drum, exact): M(a, w) = t(a)·t(w) with t(v) = m(v) << s(v), so the layer is
+// the float op on transformed operands. In fp64 every product and every partial sum, in whatever
+// order BLAS adds them, is an integer of magnitude ≤ Σ|t(a)|·|t(w)|; below 2^53 all of them are
+// exact, and the result equals the integer kernel's bit for bit. Above, undefined (the caller
+// uses the int64 shift kernel). fp64 convolutions run on LibTorch's im2col + dgemm (oneDNN,
+// whose Winograd paths would not be exact, has no fp64 kernels).
+torch::Tensor IntegerMac::run_dense(const torch::Tensor& x, const torch::Tensor& w, const mac::Geometry& g,
+                                    const MacOp& op) const {
+  auto transform = [this](const torch::Tensor& codes, double* max_abs) {
+    torch::Tensor out = torch::empty(codes.sizes(), torch::kFloat64);
+    const std::int32_t* c = codes.data_ptr<std::int32_t>();
+    double* t = out.data_ptr<double>();
+    std::vector<double> part(static_cast<std::size_t>(at::get_num_threads()) + 1, 0.0);
+    at::parallel_for(0, codes.numel(), 16384, [&](std::int64_t b, std::int64_t e) {
+      double m = 0;
+      for (std::int64_t i = b; i < e; ++i) {
+        const std::int32_t v = c[i];
+        std::uint32_t mm;
+        int ss;
+        circuit_->decompose(static_cast<std::uint32_t>(v < 0 ? -v : v), &mm, &ss);
+        const double mag = std::ldexp(static_cast<double>(mm), ss);
+        t[i] = v < 0 ? -mag : mag;
+        m = std::max(m, mag);
+      }
+      double& slot = part[static_cast<std::size_t>(at::get_thread_num())];
+      slot = std::max(slot, m);
+    });
+    *max_abs = *std::max_element(part.begin(), part.end());
+    return out;
+  };
+  double tx_max = 0, tw_max = 0;
+  torch::Tensor tw = transform(w, &tw_max);
+  torch::Tensor tx = transform(x, &tx_max);
+  if (static_cast<double>(g.Kg()) * tx_max * tw_max >= 9007199254740992.0) return {};  // 2^53
+  torch::Tensor y = op.apply(tx, tw);
+  return y.to(torch::kInt64);
+}
+
+torch::Tensor IntegerMac::run_expanded(const torch::Tensor& x, const torch::Tensor& w, const mac::Geometry& g) const {
+  const std::int64_t Kg = g.Kg(), Og = g.Og(), O = g.O, G = g.groups, Op = (Og + 31) / 32 * 32;
+  // Table rows: one per activation value that can occur, then the all-zero padding row.
+  const bool negative = x.numel() > 0 && x.min().item<std::int32_t>() < 0;
+  const std::int64_t base = negative ? a_max_ : 0, Ar = (negative ? 2 * a_max_ + 1 : a_max_ + 1) + 1, pad = Ar - 1;
+  const bool i16 = max_abs_product_ <= 32767;
+  const double bytes = static_cast<double>(G * Kg * Ar * Op) * (i16 ? 2.0 : 4.0);
+  if (bytes > expanded_limit_bytes) return {};  // too large a table: the gather kernel
+  const std::int32_t off = static_cast<std::int32_t>(w_max_);
+  const std::vector<std::int32_t> widx = pack_weights(w.data_ptr<std::int32_t>(), g, [off](std::int32_t v) { return v + off; });
+  std::vector<std::int16_t> t16(i16 ? static_cast<std::size_t>(G * Kg * Ar * Op) : 0);
+  std::vector<std::int32_t> t32(i16 ? 0 : static_cast<std::size_t>(G * Kg * Ar * Op));
+  at::parallel_for(0, G * Kg, 8, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t gk = b; gk < e; ++gk) {
+      const std::int32_t* wk = widx.data() + gk * Og;
+      for (std::int64_t i = 0; i < Ar; ++i) {
+        const std::int64_t at = (gk * Ar + i) * Op;
+        const std::int64_t a = i - base;
+        const std::int32_t* row = lut_.data() + (a < 0 ? -a : a) * lut_stride_;
+        for (std::int64_t o = 0; o < Op; ++o) {
+          std::int32_t v = 0;
+          if (i != pad && o < Og) v = a < 0 ? -row[wk[o]] : row[wk[o]];
+          if (i16) t16[static_cast<std::size_t>(at + o)] = static_cast<std::int16_t>(v);
+          else t32[static_cast<std::size_t>(at + o)] = v;
+        }
+      }
+    }
+  });
+  torch::Tensor acc = torch::empty({g.rows(), O}, torch::kInt32);
+  std::int32_t* out = acc.data_ptr<std::int32_t>();
+  const std::int32_t* xp = x.data_ptr<std::int32_t>();
+  constexpr std::int64_t B = 64;  // rows per task
+  const std::int64_t rows = g.rows(), blocks = (rows + B - 1) / B;
+  constexpr std::int32_t kPadCode = std::numeric_limits<std::int32_t>::min();
+  at::parallel_for(0, G * blocks, 1, [&](std::int64_t b, std::int64_t e) {
+    std::vector<std::int32_t> idx(static_cast<std::size_t>(B * Kg));
+    std::vector<std::int32_t> part(static_cast<std::size_t>(B * Op));
+    for (std::int64_t t = b; t < e; ++t) {
+      const std::int64_t gi = t / blocks, r0 = (t % blocks) * B, r1 = std::min(rows, r0 + B);
+      mac::unroll_rows(xp, g, gi, r0, r1, idx.data(), kPadCode);
+      for (std::int64_t i = 0; i < (r1 - r0) * Kg; ++i) {
+        std::int32_t& c = idx[static_cast<std::size_t>(i)];
+        c = c == kPadCode ? static_cast<std::int32_t>(pad) : c + static_cast<std::int32_t>(base);
+      }
+      if (i16)
+        expanded_block_i16(idx.data(), r1 - r0, Kg, t16.data() + gi * Kg * Ar * Op, Ar, Op, part.data());
+      else
+        expanded_block_i32(idx.data(), r1 - r0, Kg, t32.data() + gi * Kg * Ar * Op, Ar, Op, part.data());
+      for (std::int64_t r = r0; r < r1; ++r)
+        std::memcpy(out + r * O + gi * Og, part.data() + (r - r0) * Op, static_cast<std::size_t>(Og) * sizeof(std::int32_t));
+    }
+  });
+  return acc;
+}
+
 torch::Tensor IntegerMac::run(const torch::Tensor& x_codes, const torch::Tensor& w_codes, const MacOp& op) const {
   torch::Tensor x = x_codes.to(torch::kCPU, torch::kInt32).contiguous();
   torch::Tensor w = w_codes.to(torch::kCPU, torch::kInt32).contiguous();
@@ -132,7 +175,7 @@ torch::Tensor IntegerMac::run(const torch::Tensor& x_codes, const torch::Tensor&
     lead.pop_back();
     x = x.reshape({-1, x.size(-1)});
   }
-  const Geometry g = geometry(x, w, op);
+  const Geometry g = mac::geometry(x.sizes(), w.sizes(), op, "approx_mul");
   TORCH_CHECK(x.abs().max().item<std::int64_t>() <= a_max_ || x.numel() == 0,
               "approx_mul: an input code exceeds the configured magnitude ", a_max_);
   TORCH_CHECK(w.abs().max().item<std::int64_t>() <= w_max_ || w.numel() == 0,
@@ -143,7 +186,32 @@ torch::Tensor IntegerMac::run(const torch::Tensor& x_codes, const torch::Tensor&
   const std::int32_t* xp = x.data_ptr<std::int32_t>();
   const std::int32_t* wp = w.data_ptr<std::int32_t>();
   const std::int64_t grain = std::max<std::int64_t>(1, 200000 / std::max<std::int64_t>(1, Kg * O));
+  // [rows, O] accumulators to the op's output shape.
+  auto output_shape = [&](const torch::Tensor& a) {
+    if (op.kind == MacOp::Kind::Linear) {
+      if (lead.empty()) return a;
+      std::vector<std::int64_t> shape = lead;
+      shape.push_back(O);
+      return a.reshape(shape);
+    }
+    return a.view({g.N, g.L(), O}).permute({0, 2, 1}).reshape({g.N, O, g.Hout, g.Wout});
+  };
 
+  if (circuit_->has_shift_form()) {
+    torch::Tensor dense = run_dense(x, w, g, op);
+    if (dense.defined()) {
+      if (op.kind == MacOp::Kind::Linear) {
+        if (lead.empty()) return dense;
+        lead.push_back(O);
+        return dense.reshape(lead);
+      }
+      return dense;
+    }
+  }
+  if (uses_lut() && acc32) {
+    torch::Tensor e = run_expanded(x, w, g);
+    if (e.defined()) return output_shape(e);
+  }
   if (uses_lut()) {
     const std::int32_t off = static_cast<std::int32_t>(w_max_);
     std::vector<std::int32_t> widx = pack_weights(wp, g, [off](std::int32_t v) { return v + off; });
@@ -213,12 +281,7 @@ torch::Tensor IntegerMac::run(const torch::Tensor& x_codes, const torch::Tensor&
     });
   }
 
-  if (op.kind == MacOp::Kind::Linear) {
-    if (lead.empty()) return acc;
-    lead.push_back(O);
-    return acc.reshape(lead);
-  }
-  return acc.view({g.N, g.L(), O}).permute({0, 2, 1}).reshape({g.N, O, g.Hout, g.Wout});
+  return output_shape(acc);
 }
 
 }  // namespace ax::hw::amul
