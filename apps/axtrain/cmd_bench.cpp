@@ -1,7 +1,8 @@
-// axtrain bench [--models mlp,lenet5,tinyconv,resnet_tiny] [--batch 256] [--batches 20]
-//               [--hardware PRESET.yaml ...] [--modes ideal,exact,proxy]
-// Prints training and inference images/s on synthetic data (a benchmark, not a test): for every
-// model, once per hardware preset and execution mode (default: ideal float only).
+// axtrain bench [--models mlp,lenet5,tinyconv,resnet_tiny] [--batch 256] [--batches 5]
+//               [--repetitions 5] [--hardware PRESET.yaml ...] [--modes ideal,exact,proxy] [--json F]
+// Prints training and inference images/s, GMAC/s and the ratio to the model's float case, all
+// measured in the same run (medians of interleaved repetitions), on synthetic data: for every
+// model, float plus once per hardware preset and execution mode. A benchmark, not a test.
 #include <iostream>
 
 #include <fmt/format.h>
@@ -11,7 +12,9 @@
 #include "axtrain/bench/throughput.h"
 #include "axtrain/config/section.h"
 #include "axtrain/core/errors.h"
+#include "axtrain/core/files.h"
 #include "axtrain/core/text.h"
+#include "axtrain/hw/mac/threads.h"
 #include "axtrain/report/host.h"
 #include "axtrain/train/runner.h"
 #include "commands.h"
@@ -23,7 +26,8 @@ struct BenchArgs {
   std::vector<std::string> models{"mlp", "lenet5", "tinyconv", "resnet_tiny"};
   std::vector<std::string> hardware;  // preset files; none = ideal
   std::vector<std::string> modes{"exact"};
-  std::int64_t batch = 256, batches = 20, warmup = 3, threads = 0;
+  std::int64_t batch = 256, batches = 5, warmup = 2, repetitions = 5, threads = 0;
+  std::string json;
 };
 
 hw::HardwareSpec load_preset(const std::string& path) {
@@ -49,50 +53,72 @@ std::vector<std::int64_t> default_shape(const std::string& model) {
 
 void add_bench(CLI::App& app) {
   auto a = std::make_shared<BenchArgs>();
-  CLI::App* cmd = app.add_subcommand("bench", "training/inference throughput on synthetic data");
+  CLI::App* cmd = app.add_subcommand("bench", "training/inference throughput on synthetic data, ratios to float");
   cmd->add_option("--models", a->models, "models to time")->delimiter(',');
   cmd->add_option("--batch", a->batch, "batch size")->check(CLI::Range(1, 1 << 16));
-  cmd->add_option("--batches", a->batches, "timed batches per model")->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--batches", a->batches, "timed batches per repetition")->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--repetitions", a->repetitions, "interleaved repetitions; figures are their medians")
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--warmup", a->warmup, "untimed batches first")->check(CLI::Range(0, 1 << 20));
   cmd->add_option("--threads", a->threads, "CPU threads (0 = all cores)")->check(CLI::Range(0, 4096));
   cmd->add_option("--hardware", a->hardware, "hardware preset files (configs/hw/*.yaml); default: ideal")
       ->check(CLI::ExistingFile);
   cmd->add_option("--modes", a->modes, "execution modes of the approximate layers with --hardware: "
                                        "ideal, exact, proxy")->delimiter(',');
+  cmd->add_option("--json", a->json, "also write the figures as JSON to this file");
   cmd->callback([a] {
     std::int64_t threads = train::configure_threads(a->threads);
-    std::cout << fmt::format("# axtrain bench: batch {}, {} timed batches, {} threads, LibTorch {}, {} cores\n",
-                             a->batch, a->batches, threads, report::torch_version(), report::cpu_cores());
+    std::cout << fmt::format("# axtrain bench: batch {}, {} timed batches × {} interleaved repetitions (medians), "
+                             "{} threads ({}), LibTorch {}, {} cores\n",
+                             a->batch, a->batches, a->repetitions, threads, hw::parallel_description(),
+                             report::torch_version(), report::cpu_cores());
     struct Hw {
       std::string label;
       hw::HardwareSpec spec;
       std::vector<hw::Mode> modes;
     };
-    std::vector<Hw> hws;
-    if (a->hardware.empty()) hws.push_back({"ideal", hw::HardwareSpec::ideal(), {hw::Mode::Ideal}});
+    // The float case of every model is always timed: it is what the ratios divide by.
+    std::vector<Hw> hws{{"ideal", hw::HardwareSpec::ideal(), {hw::Mode::Ideal}}};
     std::vector<hw::Mode> modes;
     for (const auto& m : a->modes) modes.push_back(mode_of(m));
     for (const auto& f : a->hardware)
       hws.push_back({boost::filesystem::path(f).stem().string(), load_preset(f), modes});
-    std::cout << fmt::format("{:<20} {:<14} {:<6} {:>12} {:>14} {:>12} {:>14}\n", "model", "hardware", "mode",
-                             "train img/s", "train ms/batch", "infer img/s", "infer ms/batch");
-    for (const auto& m : a->models) {
-      for (const Hw& h : hws) {
+    std::vector<bench::BenchCase> cases;
+    for (const auto& m : a->models)
+      for (const Hw& h : hws)
         for (hw::Mode mode : h.modes) {
           bench::BenchCase c;
           c.label = m;
+          c.hardware = h.label;
           c.model = bench::default_model(m == "resnet18_imagenet" ? "resnet18" : m);
           c.input_shape = default_shape(m);
           c.classes = m == "resnet18_imagenet" ? 1000 : 10;
-          c.hardware = h.spec;
+          c.hardware_spec = h.spec;
           c.mode = mode;
-          bench::BenchResult r = bench::run_bench(c, a->batch, a->batches, a->warmup);
-          std::cout << fmt::format("{:<20} {:<14} {:<6} {:>12.0f} {:>14.1f} {:>12.0f} {:>14.1f}\n", m, h.label,
-                                   hw::mode_name(mode), r.train_images_per_s, r.train_step_ms,
-                                   r.forward_images_per_s, r.forward_ms)
-                    << std::flush;
+          cases.push_back(std::move(c));
         }
-      }
+    bench::BenchSettings s{a->batch, a->batches, a->warmup, a->repetitions};
+    std::vector<bench::BenchResult> results = bench::run_benches(cases, s);
+    std::cout << fmt::format("{:<14} {:<12} {:<6} {:>11} {:>10} {:>8} {:>11} {:>10} {:>8} {:>8}\n", "model",
+                             "hardware", "mode", "train img/s", "train ms", "÷ float", "infer img/s", "infer ms",
+                             "÷ float", "GMAC/s");
+    nlohmann::json all = nlohmann::json::array();
+    for (const bench::BenchResult& r : results) {
+      std::cout << fmt::format("{:<14} {:<12} {:<6} {:>11.0f} {:>10.1f} {:>8.2f} {:>11.0f} {:>10.1f} {:>8.2f} {:>8.2f}\n",
+                               r.label, r.hardware, r.mode, r.train_images_per_s, r.train_step_ms, r.train_ratio,
+                               r.forward_images_per_s, r.forward_ms, r.forward_ratio, r.forward_gmacs);
+      all.push_back(r.to_json());
+    }
+    if (!a->json.empty()) {
+      nlohmann::json doc = {{"batch", a->batch},
+                            {"batches", a->batches},
+                            {"repetitions", a->repetitions},
+                            {"threads", threads},
+                            {"parallel", hw::parallel_description()},
+                            {"libtorch", report::torch_version()},
+                            {"cores", report::cpu_cores()},
+                            {"results", all}};
+      write_file_atomic(a->json, doc.dump(2) + "\n");
     }
   });
 }
