@@ -22,11 +22,7 @@ constexpr int R = 4;  // rows per tile
 constexpr int V = 8;  // output channels per tile (one 256-bit vector of fp32)
 typedef float vf __attribute__((vector_size(V * sizeof(float))));
 
-inline vf load(const float* p) {
-  vf v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
+inline void load(vf& v, const float* p) { std::memcpy(&v, p, sizeof v); }
 
 struct TileArgs {
   const float* pos;      // [rows][Kg] input magnitudes routed to the same lines (a ≥ 0)
@@ -47,7 +43,9 @@ AX_TILE_CLONES std::int64_t tile(const TileArgs& t, double* __restrict acc) {
     vf p[R], n[R];
     for (int r = 0; r < R; ++r) p[r] = n[r] = vf{};
     for (std::int64_t k = k0; k < k1; ++k) {
-      const vf w1 = load(t.wp + k * t.Og_pad), w2 = load(t.wn + k * t.Og_pad);
+      vf w1, w2;
+      load(w1, t.wp + k * t.Og_pad);
+      load(w2, t.wn + k * t.Og_pad);
       for (int r = 0; r < R; ++r) {
         const float a = t.pos[r * t.Kg + k];
         p[r] += a * w1;
@@ -56,7 +54,9 @@ AX_TILE_CLONES std::int64_t tile(const TileArgs& t, double* __restrict acc) {
     }
     if (t.neg) {  // split-unipolar routing: a negative input drives the opposite lines
       for (std::int64_t k = k0; k < k1; ++k) {
-        const vf w1 = load(t.wn + k * t.Og_pad), w2 = load(t.wp + k * t.Og_pad);
+        vf w1, w2;
+        load(w1, t.wn + k * t.Og_pad);
+        load(w2, t.wp + k * t.Og_pad);
         for (int r = 0; r < R; ++r) {
           const float a = t.neg[r * t.Kg + k];
           p[r] += a * w1;

@@ -10,6 +10,7 @@
 
 #include "axtrain/hw/approx_mul/kernels.h"
 #include "axtrain/hw/mac/geometry.h"
+#include "axtrain/hw/mac/threads.h"
 
 namespace ax::hw::amul {
 
@@ -107,8 +108,36 @@ torch::Tensor IntegerMac::run_dense(const torch::Tensor& x, const torch::Tensor&
   torch::Tensor tw = transform(w, &tw_max);
   torch::Tensor tx = transform(x, &tx_max);
   if (static_cast<double>(g.Kg()) * tx_max * tw_max >= 9007199254740992.0) return {};  // 2^53
-  torch::Tensor y = op.apply(tx, tw);
-  return y.to(torch::kInt64);
+  if (!g.conv) return at::mm(tx, tw.t()).to(torch::kInt64);
+  // Convolutions: tasks of a few samples and one group, each its own im2col and one dgemm on its
+  // own thread. (LibTorch's fp64 convolution calls the pthread OpenBLAS once per sample from
+  // inside an OpenMP loop, and the two thread pools wait on each other: a third of the time was
+  // spun away in libgomp and sched_yield.) Buffers stay below the mmap threshold.
+  const std::int64_t Kg = g.Kg(), L = g.L(), Og = g.Og();
+  const std::int64_t chunk = std::max<std::int64_t>(
+      1, std::min<std::int64_t>(g.N / (2 * at::get_num_threads()) + 1, (8 << 20) / std::max<std::int64_t>(1, Kg * L * 8)));
+  const std::int64_t chunks = (g.N + chunk - 1) / chunk;
+  torch::Tensor y = torch::empty({g.N, g.O, L}, torch::kInt64);
+  const double* xs = tx.data_ptr<double>();
+  std::int64_t* ys = y.data_ptr<std::int64_t>();
+  hw::SingleThreadedBlas one_thread;
+  at::parallel_for(0, chunks * g.groups, 1, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t t = b; t < e; ++t) {
+      const std::int64_t gi = t % g.groups, s0 = (t / g.groups) * chunk, n = std::min(chunk, g.N - s0);
+      torch::Tensor cols = torch::empty({n * L, Kg}, torch::kFloat64);  // rows = output positions
+      mac::unroll_rows(xs, g, gi, s0 * L, (s0 + n) * L, cols.data_ptr<double>());
+      torch::Tensor wg = tw.narrow(0, gi * Og, Og).reshape({Og, Kg});
+      torch::Tensor part = at::mm(wg, cols.t());  // [Og, n·L]
+      const double* p = part.data_ptr<double>();
+      for (std::int64_t i = 0; i < n; ++i)
+        for (std::int64_t o = 0; o < Og; ++o) {
+          std::int64_t* dst = ys + ((s0 + i) * g.O + gi * Og + o) * L;
+          const double* src = p + o * n * L + i * L;
+          for (std::int64_t l = 0; l < L; ++l) dst[l] = static_cast<std::int64_t>(src[l]);
+        }
+    }
+  });
+  return y.view({g.N, g.O, g.Hout, g.Wout});
 }
 
 torch::Tensor IntegerMac::run_expanded(const torch::Tensor& x, const torch::Tensor& w, const mac::Geometry& g) const {
@@ -142,7 +171,7 @@ torch::Tensor IntegerMac::run_expanded(const torch::Tensor& x, const torch::Tens
   torch::Tensor acc = torch::empty({g.rows(), O}, torch::kInt32);
   std::int32_t* out = acc.data_ptr<std::int32_t>();
   const std::int32_t* xp = x.data_ptr<std::int32_t>();
-  constexpr std::int64_t B = 64;  // rows per task
+  constexpr std::int64_t B = 512;  // rows per task: each L2-resident block of table rows serves them all
   const std::int64_t rows = g.rows(), blocks = (rows + B - 1) / B;
   constexpr std::int32_t kPadCode = std::numeric_limits<std::int32_t>::min();
   at::parallel_for(0, G * blocks, 1, [&](std::int64_t b, std::int64_t e) {

@@ -49,17 +49,37 @@ void unroll(const T* x, const Geometry& g, std::int64_t n, std::int64_t gi, std:
   const T* xs = x + (n * g.C + gi * Cg) * g.H * g.W;
   for (std::int64_t l = l0; l < l1; ++l) {
     const std::int64_t oh = l / g.Wout, ow = l % g.Wout;
+    // Kernel columns j in [j0, j1) fall inside the image; the same for every channel and row.
+    const std::int64_t iw0 = ow * g.stride - g.pad;
+    std::int64_t j0 = 0, j1 = g.kw;
+    while (j0 < g.kw && iw0 + j0 * g.dil < 0) ++j0;
+    while (j1 > j0 && iw0 + (j1 - 1) * g.dil >= g.W) --j1;
     T* r = rows + (l - l0) * Kg;
     for (std::int64_t c = 0; c < Cg; ++c)
-      for (std::int64_t i = 0; i < g.kh; ++i) {
+      for (std::int64_t i = 0; i < g.kh; ++i, r += g.kw) {
         const std::int64_t ih = oh * g.stride - g.pad + i * g.dil;
-        const bool in_h = ih >= 0 && ih < g.H;
-        for (std::int64_t j = 0; j < g.kw; ++j, ++r) {
-          const std::int64_t iw = ow * g.stride - g.pad + j * g.dil;
-          *r = (in_h && iw >= 0 && iw < g.W) ? xs[(c * g.H + ih) * g.W + iw] : fill;
+        if (ih < 0 || ih >= g.H) {
+          std::fill(r, r + g.kw, fill);
+          continue;
         }
+        const T* src = xs + (c * g.H + ih) * g.W + iw0;
+        std::fill(r, r + j0, fill);
+        for (std::int64_t j = j0; j < j1; ++j) r[j] = src[j * g.dil];  // kw is small: no memmove call
+        std::fill(r + j1, r + g.kw, fill);
       }
   }
+}
+
+// Number of products of row r (= n·L + l) whose input lies inside the image (the rest fall on the
+// padding): Cg · (valid kernel rows) · (valid kernel columns).
+inline std::int64_t in_image_products(const Geometry& g, std::int64_t r) {
+  const std::int64_t l = r % g.L(), oh = l / g.Wout, ow = l % g.Wout;
+  auto valid = [](std::int64_t start, std::int64_t k, std::int64_t dil, std::int64_t size) {
+    std::int64_t v = 0;
+    for (std::int64_t i = 0; i < k; ++i) v += (start + i * dil >= 0 && start + i * dil < size);
+    return v;
+  };
+  return g.Cg() * valid(oh * g.stride - g.pad, g.kh, g.dil, g.H) * valid(ow * g.stride - g.pad, g.kw, g.dil, g.W);
 }
 
 // im2col of global rows [r0, r1) (r = n·L + l; a block may span samples) of group gi.

@@ -4,6 +4,8 @@
 #include <set>
 #include <thread>
 
+#include <dlfcn.h>
+
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 #ifdef _OPENMP
@@ -28,6 +30,32 @@ std::vector<int> parallel_thread_ids(std::int64_t n) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   });
   return ids;
+}
+
+namespace {
+using SetBlasThreads = void (*)(int);
+using GetBlasThreads = int (*)();
+// Looked up at run time: LibTorch reaches BLAS through Debian's libblas.so.3 alternative, which
+// may be OpenBLAS (pthread or OpenMP flavour) or the reference BLAS.
+SetBlasThreads blas_set() {
+  static auto f = reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  return f;
+}
+GetBlasThreads blas_get() {
+  static auto f = reinterpret_cast<GetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return f;
+}
+}  // namespace
+
+SingleThreadedBlas::SingleThreadedBlas() {
+  if (blas_set() && blas_get()) {
+    saved_ = blas_get()();
+    blas_set()(1);
+  }
+}
+
+SingleThreadedBlas::~SingleThreadedBlas() {
+  if (saved_ > 0) blas_set()(saved_);
 }
 
 std::string parallel_description() {

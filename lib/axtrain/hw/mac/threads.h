@@ -20,6 +20,22 @@ int set_threads(int n);
 // really run on the threads that are set (the unit tests, `axtrain --version`).
 std::vector<int> parallel_thread_ids(std::int64_t n);
 
+// While alive, BLAS calls run on the calling thread only (OpenBLAS's own thread pool set to 1,
+// restored after; a no-op when the BLAS is not OpenBLAS). For kernels that call BLAS from inside
+// our parallel loops: the pthread OpenBLAS's threads and the OpenMP threads would otherwise
+// wait on each other (measured: a third of an fp64 DRUM layer's time spun in libgomp and
+// sched_yield).
+class SingleThreadedBlas {
+ public:
+  SingleThreadedBlas();
+  ~SingleThreadedBlas();
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+ private:
+  int saved_ = 0;
+};
+
 // "OpenMP 4.5, N threads" (the runtime our loops use), for --version and metrics.
 std::string parallel_description();
 

@@ -114,7 +114,7 @@ inline __attribute__((always_inline)) KernelStats or_tiles(const Args<T>& a, std
     std::vector<std::int32_t> sums(static_cast<std::size_t>((r1 - r0) * og), 0);
     // Products inside the image (the rest fall on the padding: 0 words, not processed words).
     std::int64_t valid = 0;
-    for (std::int64_t r = r0; r < r1; ++r) mac::for_each_patch_input(g, r, gi, [&](std::int64_t, std::int64_t) { ++valid; });
+    for (std::int64_t r = r0; r < r1; ++r) valid += mac::in_image_products(g, r);
     st.rows += valid * a.slices;
     st.skipped -= ((r1 - r0) * jn - valid) * a.slices;
     for (int s = 0; s < a.slices; ++s) {
