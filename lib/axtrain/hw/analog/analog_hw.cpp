@@ -172,7 +172,7 @@ AnalogHardware::Run AnalogHardware::run(const torch::Tensor& x, const torch::Ten
     adc.full_scale = rg.fs;
     r.step = rg.fs / static_cast<double>(adc.levels);
   }
-  analog::RunResult res = analog::run(rows_of(r.q.xc, op), r.q.wc, op, A, adc);
+  analog::RunResult res = analog::run(rows_of(r.q.xc, op), r.q.wc, op, A, adc, r.q.max_x, r.q.max_w);
   partial_sums_ += res.partial_sums;
   saturated_ += res.saturated;
   r.acc = res.acc;

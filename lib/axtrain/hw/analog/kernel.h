@@ -37,9 +37,10 @@ struct RunResult {
 double max_partial_sum(std::int64_t array_size, std::int64_t max_input, std::int64_t max_weight);
 
 // Runs the layer. xc: int32 [N, in] or [N, C, H, W]; wc: int32 [O, in] or [O, C/g, kh, kw].
-// Requires max_partial_sum(...) < 2^31 (checked by the caller).
+// Requires max_partial_sum(...) < 2^31 (checked by the caller). max_x, max_w: bounds on |xc| and
+// |wc| (the quantisers' ranges) that pick the fp32 tile path; −1: taken from the tensors.
 RunResult run(const torch::Tensor& xc, const torch::Tensor& wc, const MacOp& op,
-              std::int64_t array_size, const Adc& adc);
+              std::int64_t array_size, const Adc& adc, std::int64_t max_x = -1, std::int64_t max_w = -1);
 
 // Histogram of every partial sum P⁺ and P⁻ of the layer: hist[P / width] += 1. hist must have
 // at least max_P / width + 1 entries; counts are added to what it holds.

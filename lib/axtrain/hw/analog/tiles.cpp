@@ -96,9 +96,9 @@ RunResult run_tiles(const torch::Tensor& xc_in, const torch::Tensor& wc_in, cons
   });
   // Input magnitudes per line as fp32 (exact: |a| ≤ 65535).
   const bool signed_inputs = xc.numel() > 0 && xc.min().item<std::int32_t>() < 0;
-  const torch::Tensor xf = xc.to(torch::kFloat32);
-  const torch::Tensor xpos = signed_inputs ? xf.clamp_min(0).contiguous() : xf;
-  const torch::Tensor xneg = signed_inputs ? (-xf).clamp_min(0).contiguous() : torch::Tensor();
+  // Unsigned inputs (the usual case) are unrolled straight from the int32 codes.
+  const torch::Tensor xpos = signed_inputs ? xc.clamp_min(0).contiguous() : xc;
+  const torch::Tensor xneg = signed_inputs ? (-xc).clamp_min(0).contiguous() : torch::Tensor();
 
   torch::Tensor acc = g.conv ? torch::empty({g.N, g.O, g.Hout, g.Wout}, torch::kInt64)
                              : torch::empty({g.N, g.O}, torch::kInt64);
@@ -114,7 +114,7 @@ RunResult run_tiles(const torch::Tensor& xc_in, const torch::Tensor& wc_in, cons
       const std::int64_t gi = task / blocks, r0 = (task % blocks) * B, r1 = std::min(rows, r0 + B);
       // Unroll rows r0..r1 (they may span samples); rows past r1 up to the tile edge are zero.
       auto fill = [&](const torch::Tensor& src, std::vector<float>& dst) {
-        mac::unroll_rows(src.data_ptr<float>(), g, gi, r0, r1, dst.data());
+        mac::unroll_rows(src.data_ptr<std::int32_t>(), g, gi, r0, r1, dst.data());
         std::fill(dst.begin() + (r1 - r0) * Kg, dst.end(), 0.f);
       };
       fill(xpos, bpos);

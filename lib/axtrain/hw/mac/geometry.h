@@ -41,12 +41,12 @@ struct Geometry {
 Geometry geometry(at::IntArrayRef x, at::IntArrayRef w, const MacOp& op, const char* who);
 
 // im2col of rows [l0, l1) of sample n, group gi: rows[(l − l0)·Kg + k] = input under product k of
-// output position l, `fill` where it falls on the zero padding.
-template <class T>
-void unroll(const T* x, const Geometry& g, std::int64_t n, std::int64_t gi, std::int64_t l0, std::int64_t l1,
+// output position l (converted from S to T), `fill` where it falls on the zero padding.
+template <class S, class T>
+void unroll(const S* x, const Geometry& g, std::int64_t n, std::int64_t gi, std::int64_t l0, std::int64_t l1,
             T* rows, T fill = T(0)) {
   const std::int64_t Cg = g.Cg(), Kg = g.Kg();
-  const T* xs = x + (n * g.C + gi * Cg) * g.H * g.W;
+  const S* xs = x + (n * g.C + gi * Cg) * g.H * g.W;
   for (std::int64_t l = l0; l < l1; ++l) {
     const std::int64_t oh = l / g.Wout, ow = l % g.Wout;
     // Kernel columns j in [j0, j1) fall inside the image; the same for every channel and row.
@@ -62,9 +62,9 @@ void unroll(const T* x, const Geometry& g, std::int64_t n, std::int64_t gi, std:
           std::fill(r, r + g.kw, fill);
           continue;
         }
-        const T* src = xs + (c * g.H + ih) * g.W + iw0;
+        const S* src = xs + (c * g.H + ih) * g.W + iw0;
         std::fill(r, r + j0, fill);
-        for (std::int64_t j = j0; j < j1; ++j) r[j] = src[j * g.dil];  // kw is small: no memmove call
+        for (std::int64_t j = j0; j < j1; ++j) r[j] = static_cast<T>(src[j * g.dil]);  // kw is small: no memmove
         std::fill(r + j1, r + g.kw, fill);
       }
   }
@@ -82,9 +82,10 @@ inline std::int64_t in_image_products(const Geometry& g, std::int64_t r) {
   return g.Cg() * valid(oh * g.stride - g.pad, g.kh, g.dil, g.H) * valid(ow * g.stride - g.pad, g.kw, g.dil, g.W);
 }
 
-// im2col of global rows [r0, r1) (r = n·L + l; a block may span samples) of group gi.
-template <class T>
-void unroll_rows(const T* x, const Geometry& g, std::int64_t gi, std::int64_t r0, std::int64_t r1, T* rows,
+// im2col of global rows [r0, r1) (r = n·L + l; a block may span samples) of group gi; elements
+// converted from S to T.
+template <class S, class T>
+void unroll_rows(const S* x, const Geometry& g, std::int64_t gi, std::int64_t r0, std::int64_t r1, T* rows,
                  T fill = T(0)) {
   const std::int64_t L = g.L();
   for (std::int64_t r = r0; r < r1;) {
