@@ -7,7 +7,8 @@
 #  3. the same float networks written in plain PyTorch (Debian's python3-torch, same LibTorch):
 #     what a researcher would otherwise run. python3-torch is installed here if it is missing
 #     (never a runtime dependency of axtrain); AXTRAIN_NO_PYTHON=1 skips part 3.
-#   scripts/bench.sh [REPETITIONS] [OUT_DIR]     (default 5; JSON files land in OUT_DIR if given)
+#   [BATCHES=5] scripts/bench.sh [REPETITIONS] [OUT_DIR]   (default 5; JSON files land in OUT_DIR if given;
+#   BATCHES: timed batches per repetition of the hardware part)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps=${1:-5}
@@ -18,7 +19,7 @@ echo "## float training throughput, batch 256"
 build/axtrain bench --batch 256 --repetitions "$reps" $(json float)
 echo
 echo "## hardware emulation, batch 64 (ratios: ÷ the same model's float case in this run)"
-build/axtrain bench --models tinyconv,resnet_tiny --batch 64 --repetitions "$reps" --modes proxy,exact \
+build/axtrain bench --models tinyconv,resnet_tiny --batch 64 --batches "${BATCHES:-5}" --repetitions "$reps" --modes proxy,exact \
   --hardware configs/hw/sc32.yaml configs/hw/mul7u_09Y.yaml configs/hw/drum_k4.yaml configs/hw/analog_adc4.yaml \
   configs/hw/ntv_660mV.yaml $(json hardware)
 if [[ "${AXTRAIN_NO_PYTHON:-0}" != 1 ]]; then
