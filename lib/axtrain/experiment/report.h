@@ -14,6 +14,7 @@ namespace ax::experiment {
 struct Row {
   std::string id, label;
   std::optional<double> ours, std, paper;
+  std::optional<double> draws_std;  // std over repeated fault draws (evaluations with repeats)
   std::int64_t n = 0;  // seeds with a result
 };
 
