@@ -14,6 +14,7 @@
 #include "axtrain/core/text.h"
 #include "axtrain/experiment/execute.h"
 #include "axtrain/experiment/report.h"
+#include "axtrain/experiment/table_plot.h"
 #include "axtrain/experiment/verdicts.h"
 #include "axtrain/report/host.h"
 #include "commands.h"
@@ -134,7 +135,7 @@ void add_experiment(CLI::App& app) {
 
   auto v = std::make_shared<RunArgs>();
   CLI::App* verdicts = cmd->add_subcommand(
-      "verdicts", "judge the experiment's claims on its table.csv (no runs needed): claims.csv, claims.png, table.md's Claims section");
+      "verdicts", "judge the experiment's claims on its table.csv (no runs needed): claims.csv, claims.png, table.md's Claims section; redraws a bars or sweep plot.png from it");
   verdicts->add_option("id", v->id, "experiment id")->required();
   verdicts->add_option("--scale", v->scale, "smoke | reduced | cpu | full")->capture_default_str()->check(CLI::IsMember({"smoke", "reduced", "cpu", "full"}));
   verdicts->add_option("--results", v->results, "results root")->capture_default_str();
@@ -144,8 +145,10 @@ void add_experiment(CLI::App& app) {
     experiment::ExperimentSpec e = experiment::load_experiment(experiment_file(*v));
     const experiment::Scale scale = experiment::parse_scale(v->scale);
     const std::string out = (fs::path(v->results) / e.id / experiment::scale_name(scale)).string();
-    const auto judged = experiment::judge_claims(e, experiment::rows_from_csv(out + "/table.csv"), scale);
+    const std::vector<experiment::Row> rows = experiment::rows_from_csv(out + "/table.csv");
+    const auto judged = experiment::judge_claims(e, rows, scale);
     if (judged.empty()) throw UsageError(fmt::format("{}: declares no claims", e.file));
+    experiment::plot_rows(out, e, rows);  // the bars / sweep plot, redrawn from the same rows
     experiment::write_verdicts(out, e, judged, scale,
                                fmt::format("Judged from this table.csv by `axtrain experiment verdicts {} --scale {}` ({}).",
                                            e.id, v->scale, report::utc_now().substr(0, 10)));

@@ -12,7 +12,9 @@
 
 #include <boost/filesystem.hpp>
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
+#include "axtrain/config/section.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/experiment/spec.h"
 #include "axtrain/experiment/verdicts.h"
@@ -119,11 +121,14 @@ TEST(Claims, WithinClaimsAndTheSeedsRule) {
   EXPECT_EQ(verdict(w, {{"a", value(0.73)}, {"b", value(0.70)}}), Verdict::NotReproduced);
   // 0.015 over the bound by less than the spread 0.01 → inconclusive
   EXPECT_EQ(verdict(w, {{"a", value(0.715, 2, 0.01)}, {"b", value(0.70)}}), Verdict::Inconclusive);
-  // G-09: an accuracy claim under 2 points on one seed cannot be judged
+  // G-09: an accuracy claim under 2 points on one seed cannot be judged when our effect is as small
   EXPECT_EQ(verdict(w, {{"a", value(0.705, 1)}, {"b", value(0.70, 1)}}), Verdict::Inconclusive);
   const Claim small = relation("[a] - [b]", 0.015);
   EXPECT_EQ(verdict(small, {{"a", value(0.715, 1)}, {"b", value(0.70, 1)}}), Verdict::Inconclusive);
   EXPECT_EQ(verdict(small, {{"a", value(0.715, 2)}, {"b", value(0.70, 2)}}), Verdict::Reproduced);
+  // ... but one seed suffices for an effect far beyond 2 points
+  EXPECT_EQ(verdict(w, {{"a", value(0.60, 1)}, {"b", value(0.70, 1)}}), Verdict::NotReproduced);
+  EXPECT_EQ(verdict(small, {{"a", value(0.75, 1)}, {"b", value(0.70, 1)}}), Verdict::DirectionOnly);  // 5 points, 3.3×
   const Claim large = relation("[a] - [b]", 0.2);  // 20 points: one seed is enough
   EXPECT_EQ(verdict(large, {{"a", value(0.9, 1)}, {"b", value(0.7, 1)}}), Verdict::Reproduced);
   Claim ratio = relation("[a] - [b]", 0.015, false);  // not an accuracy: the seeds rule does not apply
@@ -133,6 +138,18 @@ TEST(Claims, WithinClaimsAndTheSeedsRule) {
   dir.expect = -1;
   EXPECT_EQ(verdict(dir, {{"a", value(0.1)}, {"b", value(0.5)}}), Verdict::Reproduced);
   EXPECT_EQ(verdict(dir, {{"a", value(0.5)}, {"b", value(0.1)}}), Verdict::NotReproduced);
+}
+
+TEST(Claims, ParseClaimsFromASection) {
+  YAML::Node n = YAML::Load("claims:\n  - {id: d, effect: \"[a] - [b]\"}\n  - {id: w, effect: \"[a] - [b]\", within: 0.01, side: lower}\n");
+  config::Section root({{n, "<t>"}}, "");
+  auto c = experiment::parse_claims(root, [](const std::string& r) { return r == "a" || r == "b"; },
+      [](const std::string& r) -> std::optional<double> { return r == "a" ? 0.7 : 0.2; }, [](const std::string&) { return true; });
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_NEAR(*c[0].paper, 0.5, 1e-12);
+  EXPECT_TRUE(c[1].lower_only);
+  EXPECT_EQ(verdict(c[1], {{"a", value(0.60)}, {"b", value(0.70)}}), Verdict::NotReproduced);  // 10 points below
+  EXPECT_EQ(verdict(c[1], {{"a", value(0.90)}, {"b", value(0.70)}}), Verdict::Reproduced);     // above: fine, one-sided
 }
 
 std::string write_planted(const std::string& dir, const std::string& claims) {
@@ -232,12 +249,12 @@ TEST(Claims, VerdictsOfAPlantedTable) {
   ASSERT_EQ(r.code, 0) << r.out;
   auto c = read_claims(dir + "/results/planted/full/claims.csv");
   ASSERT_EQ(c.size(), 4u);
-  EXPECT_EQ(c["drop"][9], "reproduced");  // 0.50 vs 0.57
+  EXPECT_EQ(c["drop"][10], "reproduced");  // 0.50 vs 0.57
   EXPECT_NEAR(std::stod(c["drop"][3]), 0.50, 1e-12);
   EXPECT_NEAR(std::stod(c["drop"][5]), 0.57, 1e-12);
-  EXPECT_EQ(c["ft"][9], "reproduced");  // 0.005 ≤ 0.01, two seeds
-  EXPECT_EQ(c["flip"][9], "not reproduced");  // −0.6 against +0.1
-  EXPECT_EQ(c["gone"][9], "not run");
+  EXPECT_EQ(c["ft"][10], "reproduced");  // 0.005 ≤ 0.01, two seeds
+  EXPECT_EQ(c["flip"][10], "not reproduced");  // −0.6 against +0.1
+  EXPECT_EQ(c["gone"][10], "not run");
   // table.md keeps its table and gains the section once, however often it is judged
   ASSERT_EQ(test::run_cli("experiment verdicts planted --scale full" + common).code, 0);
   std::stringstream md;
@@ -267,7 +284,7 @@ TEST(Claims, ReadmeMatchesTheCommittedVerdicts) {
     const std::string file = m[3].str(), claim = m[2].str();
     auto committed = read_claims(test::source_dir() + "/" + file);
     ASSERT_TRUE(committed.count(claim)) << file << " has no claim " << claim;
-    const std::string verdict = committed[claim][9];
+    const std::string verdict = committed[claim][10];
     EXPECT_NE(line.find("| " + verdict + " |"), std::string::npos) << "README says otherwise than " << file << " (" << verdict << "): " << line;
     cited[file].insert(claim);
   }
@@ -275,13 +292,15 @@ TEST(Claims, ReadmeMatchesTheCommittedVerdicts) {
   for (const auto& [file, claims] : cited)
     for (const auto& [claim, f] : read_claims(test::source_dir() + "/" + file))
       EXPECT_TRUE(claims.count(claim)) << claim << " of " << file << " has no row in the README";
-  // every committed claims.csv is cited
-  for (const auto& d : fs::directory_iterator(test::source_dir() + "/results"))
+  // every claims.csv under results/ is cited (smoke tables are never committed: skipped)
+  for (const auto& d : fs::directory_iterator(test::source_dir() + "/results")) {
+    if (!fs::is_directory(d.path())) continue;
     for (const auto& s : fs::directory_iterator(d.path()))
-      if (fs::is_directory(s.path()) && fs::is_regular_file(s.path() / "claims.csv")) {
+      if (fs::is_directory(s.path()) && s.path().filename() != "smoke" && fs::is_regular_file(s.path() / "claims.csv")) {
         const std::string rel = "results/" + d.path().filename().string() + "/" + s.path().filename().string() + "/claims.csv";
         EXPECT_TRUE(cited.count(rel)) << rel << " is not cited in the README";
       }
+  }
 }
 
 }  // namespace

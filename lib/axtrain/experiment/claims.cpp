@@ -190,9 +190,9 @@ Judgement judge(const Claim& c, const std::map<std::string, RowValue>& rows, boo
   }
   const double a = std::abs(ours);
   const std::optional<double> size = c.within ? c.within : c.paper ? std::optional<double>(std::abs(*c.paper)) : std::nullopt;
-  if (c.points && size && *size < 0.02 - kEps && seeds < 2) {
+  if (c.points && size && *size < 0.02 - kEps && seeds < 2 && a < 0.02 - kEps) {
     j.verdict = Verdict::Inconclusive;
-    j.reason = "one seed for an accuracy claim under 2 points (G-09 asks for ≥ 2 seeds)";
+    j.reason = "one seed, and the claim and our effect both under 2 points (G-09 asks for ≥ 2 seeds)";
     return j;
   }
   if (c.within) {

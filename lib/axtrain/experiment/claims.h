@@ -14,7 +14,8 @@
 //   not run        a row of the expression has no number (missing cell or diverged run)
 //   not judged     smoke scale (pipeline only)
 //   inconclusive   relation: |ours| < the spread over seeds; "within x": |ours| > x but within x + spread;
-//                  either: fewer than 2 seeds for an accuracy claim under 2 points (G-09)
+//                  either: one seed for an accuracy claim under 2 points whose effect is also
+//                  under 2 points (one seed cannot tell it from noise; G-09 asks for ≥ 2 seeds)
 //   reproduced     relation: same sign as the paper's and ours/paper in [0.5, 2]; within: |ours| ≤ x;
 //                  a direction the paper states without a number (`expect`): the same sign
 //   direction only relation: same sign, magnitude outside [0.5, 2]× the paper's

@@ -186,7 +186,7 @@ std::string write_report(const Plan& plan, const ReportOptions& o) {
                     report::utc_now(), total_wall, metric_name(e.metric),
                     judged ? fmt::format(", tolerance ±{}", e.tolerance) : " (differences reported, not judged below full scale)");
   md += "| cell | ours | paper | difference | within tolerance |\n|---|---|---|---|---|\n";
-  std::string csv = "cell,label,ours,ours_std,seeds,paper,difference,within_tolerance\n";
+  std::string csv = "cell,label,ours,ours_std,seeds,paper,difference,within_tolerance,ours_std_over_draws\n";
   for (const auto& r : rows) {
     std::optional<double> diff;
     if (r.ours && r.paper) diff = *r.ours - *r.paper;
@@ -194,9 +194,9 @@ std::string write_report(const Plan& plan, const ReportOptions& o) {
     std::string ours = num(r.ours) + (r.std ? " ± " + num(r.std) : "");
     md += fmt::format("| {} | {} | {} | {} | {} |\n", r.label == r.id ? r.id : r.label + " (`" + r.id + "`)", ours,
                       num(r.paper), diff ? fmt::format("{:+.4f}", *diff) : "—", within);
-    csv += fmt::format("\"{}\",\"{}\",{},{},{},{},{},{}\n", r.id, r.label, r.ours ? fmt::format("{}", *r.ours) : "",
+    csv += fmt::format("\"{}\",\"{}\",{},{},{},{},{},{},{}\n", r.id, r.label, r.ours ? fmt::format("{}", *r.ours) : "",
                        r.std ? fmt::format("{}", *r.std) : "", r.n, r.paper ? fmt::format("{}", *r.paper) : "",
-                       diff ? fmt::format("{}", *diff) : "", within);
+                       diff ? fmt::format("{}", *diff) : "", within, r.draws_std ? fmt::format("{}", *r.draws_std) : "");
   }
   make_dirs(plan.dir);
   const std::string table = plan.dir + "/table.md";

@@ -10,7 +10,6 @@
 
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
-#include "axtrain/experiment/plot.h"
 
 namespace fs = boost::filesystem;
 
@@ -99,18 +98,19 @@ std::vector<Row> rows_from_csv(const std::string& table_csv) {
     r.std = number(f[3], table_csv, at);
     r.n = f[4].empty() ? 0 : static_cast<std::int64_t>(*number(f[4], table_csv, at));
     r.paper = number(f[5], table_csv, at);
+    if (f.size() > 8) r.draws_std = number(f[8], table_csv, at);
     rows.push_back(r);
   }
   return rows;
 }
 
 std::string claims_csv(const std::vector<JudgedClaim>& judged) {
-  std::string csv = "claim,label,effect,ours,spread,paper,within,expect,accuracy,verdict,reason\n";
+  std::string csv = "claim,label,effect,ours,spread,paper,within,side,expect,accuracy,verdict,reason\n";
   for (const auto& j : judged) {
     const Claim& c = *j.claim;
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", csv_text(c.id), csv_text(c.label), csv_text(c.effect_text),
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_text(c.id), csv_text(c.label), csv_text(c.effect_text),
                        raw(j.judgement.ours), raw(j.judgement.spread), raw(c.paper), raw(c.within),
-                       c.expect > 0 ? "positive" : c.expect < 0 ? "negative" : "", c.points ? "yes" : "no", verdict_name(j.judgement.verdict), csv_text(j.judgement.reason));
+                       c.within ? (c.lower_only ? "lower" : "both") : "", c.expect > 0 ? "positive" : c.expect < 0 ? "negative" : "", c.points ? "yes" : "no", verdict_name(j.judgement.verdict), csv_text(j.judgement.reason));
   }
   return csv;
 }
@@ -122,7 +122,7 @@ std::string claims_markdown(const std::vector<JudgedClaim>& judged, Scale scale)
             ? "Smoke scale: the effects are computed (pipeline check) but not judged.\n\n"
             : "Judged by the fixed rules of experiments/README.md (\"Claims\"): **reproduced** = same sign and 0.5–2× the "
               "paper's effect (\"within x\" claims: |ours| ≤ x); **direction only** = same sign; **inconclusive** = "
-              "smaller than the spread over seeds, or one seed for an accuracy claim under 2 points; **not run** = a row "
+              "smaller than the spread over seeds, or one seed where the claim and our effect are both under 2 accuracy points; **not run** = a row "
               "is missing or diverged; **not reproduced** otherwise. Machine-readable: claims.csv.\n\n";
   md += "| claim | effect | ours | paper | verdict | why |\n|---|---|---|---|---|---|\n";
   for (const auto& j : judged) {

@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "axtrain/experiment/report.h"
+#include "axtrain/experiment/row.h"
+#include "axtrain/experiment/spec.h"
 
 namespace ax::experiment {
 
@@ -22,6 +23,8 @@ std::vector<Row> rows_from_csv(const std::string& table_csv);
 // claims.csv and the markdown section (starting "## Claims"); empty when the experiment has none.
 std::string claims_csv(const std::vector<JudgedClaim>& judged);
 std::string claims_markdown(const std::vector<JudgedClaim>& judged, Scale scale);
+// claims.png: ours beside the paper's per claim (claims_plot.cpp); returns the markdown line.
+std::string plot_claims(const std::string& dir, const std::string& title, const std::vector<JudgedClaim>& judged);
 // Writes claims.csv and claims.png into dir and puts the section into table.md (replacing an
 // earlier one); `how`, when given, is said under the heading (e.g. judged later from table.csv).
 std::string write_verdicts(const std::string& dir, const ExperimentSpec& e, const std::vector<JudgedClaim>& judged,
