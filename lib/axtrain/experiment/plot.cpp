@@ -42,7 +42,8 @@ std::string curves(const Plan& plan) {
     panels[p].emplace_back(t.cell->label, pts);
   }
   if (panels.empty()) return "";
-  std::string dat, body = fmt::format("set multiplot layout 1,{}\n", panels.size());
+  std::string dat, body = fmt::format("set multiplot layout 1,{} title {}\n", panels.size(),
+                                      gnuplot_text(plan.spec->id + " — " + plan.spec->title));
   int k = 0;
   for (const auto& p : order) {
     std::string plots;
@@ -53,7 +54,7 @@ std::string curves(const Plan& plan) {
     }
     body += fmt::format("set title {}\nset xlabel 'epoch'\nset ylabel 'test accuracy (fraction)'\nset yrange [0:1]\n"
                         "set grid\nset key below vertical\nplot {}\n",
-                        gnuplot_text(p.empty() ? plan.spec->id : p), plots);
+                        gnuplot_text(p.empty() ? "all cells" : "cells " + p + "/*"), plots);
   }
   body += "unset multiplot\n";
   return draw_png(plan.dir, "plot", 520 * static_cast<int>(order.size()), 640, plan.spec->id + " — " + plan.spec->title, dat, body);
@@ -86,9 +87,9 @@ std::string error_profile(const Plan& plan) {
     if (k == 0) continue;
     const int cols = k > 1 ? 2 : 1, rows = (k + cols - 1) / cols;
     const std::string body = fmt::format(
-        "set multiplot layout {},{}\nset xlabel 'proxy output (normal computation + activation)'\n"
+        "set multiplot layout {},{} title {}\nset xlabel 'proxy output (normal computation + activation)'\n"
         "set ylabel 'stream − proxy: mean ± std'\nset grid\n{}unset multiplot\n",
-        rows, cols, panels);
+        rows, cols, gnuplot_text(plan.spec->id + " — " + plan.spec->title), panels);
     return draw_png(plan.dir, "plot", 520 * cols, 380 * rows + 40, plan.spec->id + " — " + plan.spec->title, dat, body);
   }
   return "";
