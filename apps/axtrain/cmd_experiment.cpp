@@ -117,6 +117,8 @@ void add_experiment(CLI::App& app) {
     experiment::Plan plan = experiment::make_plan(e, experiment::parse_scale(a->scale), a->results);
     std::string command = fmt::format("axtrain experiment run {} --scale {}", e.id, a->scale);
     for (const auto& c : a->cells) command += fmt::format(" --cells '{}'", c);
+    if (a->jobs != 1) command += fmt::format(" --jobs {}", a->jobs);  // timings depend on what runs beside them
+    if (a->threads != 0) command += fmt::format(" --threads {}", a->threads);
     run_and_report(plan, a->emit, a->jobs, a->threads, command, a->require_numbers, a->cells);
   });
 

@@ -69,6 +69,8 @@ void add_sweep(CLI::App& app) {
     for (const auto& v : a->sets) command += " --set " + quoted(v);
     if (a->metric != "test_accuracy") command += " --metric " + a->metric;
     if (a->seeds != 1) command += fmt::format(" --seeds {}", a->seeds);
+    if (a->jobs != 1) command += fmt::format(" --jobs {}", a->jobs);
+    if (a->threads != 0) command += fmt::format(" --threads {}", a->threads);
     bool numeric = true;  // the first axis as a numeric x axis
     for (const auto& v : axes[0].second) {
       char* end = nullptr;
