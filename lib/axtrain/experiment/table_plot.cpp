@@ -70,9 +70,12 @@ std::string sweep(const std::string& dir, const ExperimentSpec& e, const std::ve
                          gnuplot_text(name.empty() ? "axtrain" : name));
     ++k;
   }
-  const std::string body = fmt::format("set xlabel {}\nset ylabel {}\nset grid\nset key outside right top\nset offsets 0.3, 0.3, 0, 0\nplot {}\n",
+  double lo = 1e300, hi = -1e300;
+  for (const auto& c : e.cells) lo = std::min(lo, *c.x), hi = std::max(hi, *c.x);
+  const double pad = hi > lo ? 0.05 * (hi - lo) : 0.5;  // 5 % of the swept range on either side
+  const std::string body = fmt::format("set xlabel {}\nset ylabel {}\nset grid\nset key outside right top\nset xrange [{}:{}]\nplot {}\n",
                                        gnuplot_text(e.xlabel.empty() ? "swept value" : e.xlabel),
-                                       gnuplot_text(unit_of(e.metric)), plots);
+                                       gnuplot_text(unit_of(e.metric)), lo - pad, hi + pad, plots);
   return draw_png(dir, "plot", 1000, 560, e.id + " — " + e.title, dat, body);
 }
 
