@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build/axtrain sweep configs/tinyconv_fmnist_hw.yaml --set hardware=configs/hw/analog_adc4.yaml \
-  --set "phases.0.epochs=${EPOCHS:-1}" --grid hardware.adc_bits=2,3,4,5,6,7,8 "$@"
+  --set "phases.0.epochs=${EPOCHS:-1}" --grid hardware.adc_bits=2,3,4,5,6,7,8 --xlabel "ADC bits" "$@"

@@ -1,4 +1,5 @@
 // axtrain experiment list | run ID [--scale S] [--jobs N] [--emit slurm] | report ID [--scale S]
+//                    | verdicts ID [--scale S]
 // Named experiments (experiments/<id>/experiment.yaml; lib/axtrain/experiment/). Also `axtrain
 // sweep`, an experiment made from a config and --grid axes.
 #include <unistd.h>
@@ -13,6 +14,9 @@
 #include "axtrain/core/text.h"
 #include "axtrain/experiment/execute.h"
 #include "axtrain/experiment/report.h"
+#include "axtrain/experiment/table_plot.h"
+#include "axtrain/experiment/verdicts.h"
+#include "axtrain/report/host.h"
 #include "commands.h"
 
 namespace fs = boost::filesystem;
@@ -98,7 +102,7 @@ void add_experiment(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   CLI::App* run = cmd->add_subcommand("run", "run every cell (finished ones are skipped), then write results/<id>/<scale>/table.md");
   run->add_option("id", a->id, "experiment id (or an experiment.yaml)")->required();
-  run->add_option("--scale", a->scale, "smoke | reduced | full")->capture_default_str()->check(CLI::IsMember({"smoke", "reduced", "full"}));
+  run->add_option("--scale", a->scale, "smoke | reduced | cpu | full")->capture_default_str()->check(CLI::IsMember({"smoke", "reduced", "cpu", "full"}));
   run->add_option("--jobs", a->jobs, "tasks at a time")->capture_default_str()->check(CLI::Range(1, 256));
   run->add_option("--threads", a->threads, "CPU threads per task (0 = cores / jobs)")->check(CLI::Range(0, 4096));
   run->add_option("--emit", a->emit, "write the tasks as Slurm job arrays instead of running them")->check(CLI::IsMember({"slurm"}));
@@ -111,14 +115,17 @@ void add_experiment(CLI::App& app) {
     a->experiments = *dir;
     experiment::ExperimentSpec e = experiment::load_experiment(experiment_file(*a));
     experiment::Plan plan = experiment::make_plan(e, experiment::parse_scale(a->scale), a->results);
-    run_and_report(plan, a->emit, a->jobs, a->threads, fmt::format("axtrain experiment run {} --scale {}", e.id, a->scale),
-                   a->require_numbers, a->cells);
+    std::string command = fmt::format("axtrain experiment run {} --scale {}", e.id, a->scale);
+    for (const auto& c : a->cells) command += fmt::format(" --cells '{}'", c);
+    if (a->jobs != 1) command += fmt::format(" --jobs {}", a->jobs);  // timings depend on what runs beside them
+    if (a->threads != 0) command += fmt::format(" --threads {}", a->threads);
+    run_and_report(plan, a->emit, a->jobs, a->threads, command, a->require_numbers, a->cells);
   });
 
   auto r = std::make_shared<RunArgs>();
   CLI::App* report = cmd->add_subcommand("report", "write the tables from the finished cells (e.g. after a Slurm run)");
   report->add_option("id", r->id, "experiment id")->required();
-  report->add_option("--scale", r->scale, "smoke | reduced | full")->capture_default_str()->check(CLI::IsMember({"smoke", "reduced", "full"}));
+  report->add_option("--scale", r->scale, "smoke | reduced | cpu | full")->capture_default_str()->check(CLI::IsMember({"smoke", "reduced", "cpu", "full"}));
   report->add_option("--results", r->results, "results root")->capture_default_str();
   with_dir(report);
   report->callback([r, dir] {
@@ -126,6 +133,30 @@ void add_experiment(CLI::App& app) {
     experiment::ExperimentSpec e = experiment::load_experiment(experiment_file(*r));
     experiment::Plan plan = experiment::make_plan(e, experiment::parse_scale(r->scale), r->results);
     std::cout << experiment::write_report(plan, {fmt::format("axtrain experiment run {0} --scale {1}; table by axtrain experiment report {0} --scale {1}", e.id, r->scale)}) << "\n";
+  });
+
+  auto v = std::make_shared<RunArgs>();
+  CLI::App* verdicts = cmd->add_subcommand(
+      "verdicts", "judge the experiment's claims on its table.csv (no runs needed): claims.csv, claims.png, table.md's Claims section; redraws a bars or sweep plot.png from it");
+  verdicts->add_option("id", v->id, "experiment id")->required();
+  verdicts->add_option("--scale", v->scale, "smoke | reduced | cpu | full")->capture_default_str()->check(CLI::IsMember({"smoke", "reduced", "cpu", "full"}));
+  verdicts->add_option("--results", v->results, "results root")->capture_default_str();
+  with_dir(verdicts);
+  verdicts->callback([v, dir] {
+    v->experiments = *dir;
+    experiment::ExperimentSpec e = experiment::load_experiment(experiment_file(*v));
+    const experiment::Scale scale = experiment::parse_scale(v->scale);
+    const std::string out = (fs::path(v->results) / e.id / experiment::scale_name(scale)).string();
+    const std::vector<experiment::Row> rows = experiment::rows_from_csv(out + "/table.csv");
+    const auto judged = experiment::judge_claims(e, rows, scale);
+    if (judged.empty()) throw UsageError(fmt::format("{}: declares no claims", e.file));
+    experiment::plot_rows(out, e, rows);  // the bars / sweep plot, redrawn from the same rows
+    experiment::write_verdicts(out, e, judged, scale,
+                               fmt::format("Judged from this table.csv by `axtrain experiment verdicts {} --scale {}` ({}).",
+                                           e.id, v->scale, report::utc_now().substr(0, 10)));
+    for (const auto& j : judged)
+      std::cout << fmt::format("{:<28} {:<15} {}\n", j.claim->id, experiment::verdict_name(j.judgement.verdict), j.judgement.reason);
+    std::cout << out << "/claims.csv\n";
   });
 }
 

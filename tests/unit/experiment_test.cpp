@@ -221,6 +221,33 @@ TEST(Experiment, SweepTabulatesEveryGridPoint) {
   EXPECT_EQ(rows.size(), 4u);
   for (const auto& [id, row] : rows) EXPECT_FALSE(row[2].empty()) << id;
   EXPECT_TRUE(rows.count("optimizer.lr=0.4,model.hidden=_8_"));
+  // the table names the complete command (with its --set) and its source
+  std::stringstream md;
+  md << std::ifstream(dir + "/sweeps/sweep-tiny/full/table.md").rdbuf();
+  EXPECT_NE(md.str().find("--grid optimizer.lr=0.05,0.4 --grid 'model.hidden=[4],[8]' --set phases.0.epochs=1`"), std::string::npos) << md.str();
+  EXPECT_NE(md.str().find("Source: axtrain sweep of " + dir + "/tiny.yaml over optimizer.lr=0.05,0.4 × model.hidden=[4],[8]"), std::string::npos) << md.str();
+  // the numeric first axis is the plot's x axis: one block per hidden size, x = the learning rates
+  std::ifstream dat(dir + "/sweeps/sweep-tiny/full/plot.dat");
+  std::vector<double> xs;
+  for (std::string line; std::getline(dat, line);)
+    if (!line.empty()) xs.push_back(std::stod(line));
+  EXPECT_EQ(xs, (std::vector<double>{0.05, 0.4, 0.05, 0.4}));
+}
+
+TEST(Experiment, ScaleCellsOverrideTheirRecipe) {
+  const std::string dir = test::temp_dir("exp-scale-cells");
+  const std::string f = write_experiment(dir, "planted",
+      "title: t\nscales:\n  cpu: {epochs: 0.5, cells: [{match: \"keep*\", epochs: 1, set: [optimizer.lr=0.3]}]}\n"
+      "cells:\n  - {id: short, config: " + dir + "/tiny.yaml}\n  - {id: keep/it, config: " + dir + "/tiny.yaml}\n");
+  experiment::ExperimentSpec e = experiment::load_experiment(f);
+  experiment::Plan p = experiment::make_plan(e, experiment::Scale::Cpu, dir + "/results");
+  EXPECT_EQ(p.dir, dir + "/results/planted/cpu");
+  train::RunOptions o;
+  o.out_root = dir + "/results/runs";
+  // the scale's factor halves the 4 epochs of `short`; `keep/it` keeps its 4 and gets the extra override
+  EXPECT_EQ(p.task("short", 1)->train_dir, train::run_dir_of(config::load_run_config(dir + "/tiny.yaml", {"seed=1", "phases.0.epochs=2"}), o));
+  EXPECT_EQ(p.task("keep/it", 1)->train_dir, train::run_dir_of(config::load_run_config(dir + "/tiny.yaml", {"seed=1", "optimizer.lr=0.3"}), o));
+  EXPECT_NE(p.task("keep/it", 1)->train_dir, train::run_dir_of(config::load_run_config(dir + "/tiny.yaml", {"seed=1"}), o));
 }
 
 }  // namespace

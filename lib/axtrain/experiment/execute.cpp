@@ -14,15 +14,6 @@
 extern char** environ;
 
 namespace ax::experiment {
-namespace {
-// '*' matches any text (also '/'); everything else itself.
-bool glob_match(const std::string& p, const std::string& s, std::size_t i = 0, std::size_t j = 0) {
-  if (i == p.size()) return j == s.size();
-  if (p[i] == '*') return glob_match(p, s, i + 1, j) || (j < s.size() && glob_match(p, s, i, j + 1));
-  return j < s.size() && p[i] == s[j] && glob_match(p, s, i + 1, j + 1);
-}
-}  // namespace
-
 ExecuteResult execute(Plan& plan, const ExecuteOptions& o, const std::function<void(const std::string&)>& log) {
   enum class State { Waiting, Running, Done, Failed, Blocked, Excluded };
   const std::size_t n = plan.tasks.size();

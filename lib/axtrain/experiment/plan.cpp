@@ -86,10 +86,13 @@ Plan make_plan(const ExperimentSpec& spec, Scale scale, const std::string& resul
           sets.push_back("init.checkpoint=" + from.train_dir + "/final.pt");
         }
         sets.insert(sets.end(), sc.set.begin(), sc.set.end());
+        const ScaleCells* own = sc.for_cell(c.id);
+        if (own) sets.insert(sets.end(), own->set.begin(), own->set.end());
+        const double factor = own && own->epochs ? *own->epochs : sc.epochs;
         config::RunConfig cfg = config::load_run_config(c.config, sets);
-        if (sc.epochs != 1.0)
+        if (factor != 1.0)
           for (std::size_t i = 0; i < cfg.phases.size(); ++i)
-            sets.push_back(fmt::format("phases.{}.epochs={}", i, fmt_number(cfg.phases[i].epochs * sc.epochs)));
+            sets.push_back(fmt::format("phases.{}.epochs={}", i, fmt_number(cfg.phases[i].epochs * factor)));
         cfg = config::load_run_config(c.config, sets);
         train::RunOptions o;
         o.out_root = p.runs;

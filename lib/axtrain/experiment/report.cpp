@@ -1,7 +1,6 @@
 #include "axtrain/experiment/report.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -11,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "axtrain/core/files.h"
+#include "axtrain/experiment/plot.h"
+#include "axtrain/experiment/verdicts.h"
 #include "axtrain/report/host.h"
 #include "axtrain/report/summary.h"
 
@@ -27,7 +28,8 @@ double power_of(const nlohmann::json& j, const char* key) {
 }
 
 // The task's value of its cell's metric, or nullopt when its results are missing.
-std::optional<double> value_of(const Task& t, double* wall) {
+// *draws: the std over fault draws of an evaluation repeated with fresh faults (else untouched).
+std::optional<double> value_of(const Task& t, double* wall, double* draws) {
   const Cell& c = *t.cell;
   nlohmann::json j;
   if (c.approxann) {
@@ -52,6 +54,7 @@ std::optional<double> value_of(const Task& t, double* wall) {
   if (j.value("status", "") != "complete") return std::nullopt;
   report::RunSummary s = report::summarize(j, f);
   *wall += s.wall_s;
+  if (c.eval && c.metric == Metric::TestAccuracy && c.normalise_by.empty() && s.test_accuracy_std > 0) *draws = s.test_accuracy_std;
   switch (c.metric) {
     case Metric::TestAccuracy: return s.test_accuracy;
     case Metric::TestAccuracyStd: return s.test_accuracy_std;
@@ -93,8 +96,14 @@ std::vector<Row> table_rows(const Plan& plan) {
   const ExperimentSpec& e = *plan.spec;
   std::map<std::string, std::map<std::int64_t, double>> per_seed;
   total_wall = 0;
-  for (const auto& t : plan.tasks)
-    if (auto v = value_of(t, &total_wall)) per_seed[t.cell->id][t.seed] = *v;
+  std::map<std::string, std::vector<double>> draws;  // per cell: std over fault draws, per seed
+  for (const auto& t : plan.tasks) {
+    double d = NAN;
+    if (auto v = value_of(t, &total_wall, &d)) {
+      per_seed[t.cell->id][t.seed] = *v;
+      if (!std::isnan(d)) draws[t.cell->id].push_back(d);
+    }
+  }
   std::vector<Row> rows;
   std::map<std::string, std::optional<double>> means;
   for (const auto& c : e.cells) {
@@ -112,6 +121,11 @@ std::vector<Row> table_rows(const Plan& plan) {
       if (base.count(seed) && base[seed] != 0) v.push_back(x / base[seed]);
     }
     mean_std(v, r);
+    if (!draws[c.id].empty()) {
+      double m = 0;
+      for (double d : draws[c.id]) m += d / static_cast<double>(draws[c.id].size());
+      r.draws_std = m;
+    }
     means[c.id] = r.ours;
     rows.push_back(r);
   }
@@ -172,7 +186,7 @@ std::string write_report(const Plan& plan, const ReportOptions& o) {
                     report::utc_now(), total_wall, metric_name(e.metric),
                     judged ? fmt::format(", tolerance ±{}", e.tolerance) : " (differences reported, not judged below full scale)");
   md += "| cell | ours | paper | difference | within tolerance |\n|---|---|---|---|---|\n";
-  std::string csv = "cell,label,ours,ours_std,seeds,paper,difference,within_tolerance\n";
+  std::string csv = "cell,label,ours,ours_std,seeds,paper,difference,within_tolerance,ours_std_over_draws\n";
   for (const auto& r : rows) {
     std::optional<double> diff;
     if (r.ours && r.paper) diff = *r.ours - *r.paper;
@@ -180,82 +194,16 @@ std::string write_report(const Plan& plan, const ReportOptions& o) {
     std::string ours = num(r.ours) + (r.std ? " ± " + num(r.std) : "");
     md += fmt::format("| {} | {} | {} | {} | {} |\n", r.label == r.id ? r.id : r.label + " (`" + r.id + "`)", ours,
                       num(r.paper), diff ? fmt::format("{:+.4f}", *diff) : "—", within);
-    csv += fmt::format("\"{}\",\"{}\",{},{},{},{},{},{}\n", r.id, r.label, r.ours ? fmt::format("{}", *r.ours) : "",
+    csv += fmt::format("\"{}\",\"{}\",{},{},{},{},{},{},{}\n", r.id, r.label, r.ours ? fmt::format("{}", *r.ours) : "",
                        r.std ? fmt::format("{}", *r.std) : "", r.n, r.paper ? fmt::format("{}", *r.paper) : "",
-                       diff ? fmt::format("{}", *diff) : "", within);
+                       diff ? fmt::format("{}", *diff) : "", within, r.draws_std ? fmt::format("{}", *r.draws_std) : "");
   }
   make_dirs(plan.dir);
   const std::string table = plan.dir + "/table.md";
-  if (!e.plot.empty()) {
-    std::string dat, gp;
-    if (e.plot == "error_profile") {
-      // li2022 Fig. 2: the last calibration of the first training run that has one — per layer,
-      // the binned mean ± std of (hardware − proxy) against the proxy's output
-      for (const auto& t : plan.tasks) {
-        const std::string f = t.train_dir + "/calibration.jsonl";
-        if (t.train_dir.empty() || !fs::is_regular_file(f)) continue;
-        std::ifstream in(f);
-        std::string line, last;
-        while (std::getline(in, line))
-          if (!line.empty()) last = line;
-        if (last.empty()) continue;
-        nlohmann::json j = nlohmann::json::parse(last);
-        std::string plots;
-        int k = 0;
-        for (const auto& [name, layer] : j["layers"].items()) {
-          if (!layer.contains("bins") || !layer["bins"].contains("centre")) continue;
-          const auto& b = layer["bins"];
-          for (std::size_t i = 0; i < b["centre"].size(); ++i)
-            if (b["count"][i].get<double>() > 0)
-              dat += fmt::format("{} {} {}\n", b["centre"][i].get<double>(), b["mean"][i].get<double>(), b["std"][i].get<double>());
-          dat += "\n\n";
-          plots += fmt::format("{}'plot.dat' index {} with yerrorlines title '{}'", plots.empty() ? "" : ", ", k++, name);
-        }
-        if (k > 0)
-          gp = fmt::format("set xlabel 'proxy output (normal computation + activation)'\nset ylabel 'error: stream - proxy "
-                           "(mean, std)'\nset key top left\nplot {}\n", plots);
-        break;
-      }
-    } else if (e.plot == "curves") {
-      int k = 0;
-      std::string plots;
-      for (const auto& t : plan.tasks) {
-        if (t.train_dir.empty() || t.seed != 1 || !fs::is_regular_file(t.train_dir + "/metrics.json")) continue;
-        nlohmann::json j = read(t.train_dir + "/metrics.json");
-        for (const auto& ep : j.value("epochs", nlohmann::json::array()))
-          if (ep.contains("test")) dat += fmt::format("{} {}\n", ep["epoch"].get<double>(), ep["test"]["accuracy"].get<double>());
-        dat += "\n\n";
-        plots += fmt::format("{}'plot.dat' index {} with linespoints title '{}'", plots.empty() ? "" : ", ", k++, t.cell->label);
-      }
-      gp = "set xlabel 'epoch'\nset ylabel 'test accuracy'\nset key bottom right\nplot " + plots + "\n";
-      if (k == 0) gp.clear();
-    } else {
-      int i = 0;
-      for (const auto& r : rows)
-        if (r.ours || r.paper)
-          dat += fmt::format("{} \"{}\" {} {}\n", i++, r.id.rfind("summary: ", 0) == 0 ? r.id.substr(9) : r.id, r.ours ? fmt::format("{}", *r.ours) : "NaN",
-                             r.paper ? fmt::format("{}", *r.paper) : "NaN");
-      const bool sweep = e.plot == "sweep";
-      const char* style = sweep ? "linespoints" : "boxes";
-      gp = fmt::format("set style fill solid 0.5\nset boxwidth 0.4\nset xtics rotate by -40\nset bmargin 10\n"
-                       "set key outside top right\n{}"
-                       "set ylabel '{}'\nplot 'plot.dat' using ($1-{}):3:xtic(2) with {} title 'axtrain', '' using "
-                       "($1+{}):4 with {} title 'paper'\n",
-                       sweep ? "" : "set yrange [0:*]\n", metric_name(e.metric), sweep ? 0.0 : 0.2, style,
-                       sweep ? 0.0 : 0.2, style);
-    }
-    if (!gp.empty()) {
-      write_file_atomic(plan.dir + "/plot.dat", dat);
-      write_file_atomic(plan.dir + "/plot.gp",
-                        fmt::format("set terminal pngcairo size 900,600 noenhanced\nset output 'plot.png'\nset title '{}'\n{}",
-                                    e.id, gp));
-      const std::string cmd = "cd '" + plan.dir + "' && gnuplot plot.gp >/dev/null 2>&1";
-      if (std::system(cmd.c_str()) == 0) md += "\n![plot](plot.png)\n";
-      else md += "\n(plot.gp written; gnuplot was not available to draw plot.png)\n";
-    }
-  }
+  md += plot_experiment(plan, rows);
   write_file_atomic(plan.dir + "/table.csv", csv);
   write_file_atomic(table, md);
+  write_verdicts(plan.dir, e, judge_claims(e, rows, plan.scale), plan.scale);
   return table;
 }
 

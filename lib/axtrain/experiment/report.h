@@ -8,14 +8,9 @@
 #include <vector>
 
 #include "axtrain/experiment/plan.h"
+#include "axtrain/experiment/row.h"
 
 namespace ax::experiment {
-
-struct Row {
-  std::string id, label;
-  std::optional<double> ours, std, paper;
-  std::int64_t n = 0;  // seeds with a result
-};
 
 struct ReportOptions {
   std::string command;  // how it was run, for the header

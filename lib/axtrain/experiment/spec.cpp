@@ -20,7 +20,7 @@ namespace ax::experiment {
 namespace {
 
 const std::vector<std::pair<std::string, Scale>> kScales{
-    {"smoke", Scale::Smoke}, {"reduced", Scale::Reduced}, {"full", Scale::Full}};
+    {"smoke", Scale::Smoke}, {"reduced", Scale::Reduced}, {"cpu", Scale::Cpu}, {"full", Scale::Full}};
 const std::vector<std::pair<std::string, Metric>> kMetrics{
     {"test_accuracy", Metric::TestAccuracy},
     {"test_accuracy_std", Metric::TestAccuracyStd},
@@ -57,22 +57,22 @@ YAML::Node substitute(const YAML::Node& n, const std::map<std::string, std::stri
 }
 
 // `for: {a: [1, 2], b: [x, y]}` → one cell per combination, in the order written (last key fastest).
-YAML::Node expand_cells(const YAML::Node& cells, const std::string& file) {
+YAML::Node expand_cells(const YAML::Node& cells, const std::string& file, const std::string& key = "cells") {
   YAML::Node out(YAML::NodeType::Sequence);
   if (!cells.IsDefined() || cells.IsNull()) return out;
-  if (!cells.IsSequence()) throw ConfigError(fmt::format("{}: cells: expected a list of cells", config::mark_text(cells, file)));
+  if (!cells.IsSequence()) throw ConfigError(fmt::format("{}: {}: expected a list", config::mark_text(cells, file), key));
   for (const auto& c : cells) {
     if (!c.IsMap() || !c["for"]) {
       out.push_back(c);
       continue;
     }
     const YAML::Node f = c["for"];
-    if (!f.IsMap()) throw ConfigError(fmt::format("{}: cells.for: expected a mapping name → list of values", config::mark_text(f, file)));
+    if (!f.IsMap()) throw ConfigError(fmt::format("{}: {}.for: expected a mapping name → list of values", config::mark_text(f, file), key));
     std::vector<std::pair<std::string, std::vector<std::string>>> axes;
     for (const auto& kv : f) {
       std::vector<std::string> values;
       if (!kv.second.IsSequence() || kv.second.size() == 0)
-        throw ConfigError(fmt::format("{}: cells.for.{}: expected a non-empty list", config::mark_text(kv.second, file), kv.first.Scalar()));
+        throw ConfigError(fmt::format("{}: {}.for.{}: expected a non-empty list", config::mark_text(kv.second, file), key, kv.first.Scalar()));
       for (const auto& v : kv.second) values.push_back(v.Scalar());
       axes.emplace_back(kv.first.Scalar(), values);
     }
@@ -121,13 +121,29 @@ const char* scale_name(Scale s) {
 Scale parse_scale(const std::string& s) {
   for (const auto& [n, v] : kScales)
     if (n == s) return v;
-  throw UsageError(fmt::format("unknown scale '{}' (allowed: smoke, reduced, full)", s));
+  throw UsageError(fmt::format("unknown scale '{}' (allowed: smoke, reduced, cpu, full)", s));
 }
 
 const char* metric_name(Metric m) {
   for (const auto& [n, v] : kMetrics)
     if (v == m) return n.c_str();
   return "?";
+}
+
+namespace {
+bool glob_at(const std::string& p, const std::string& s, std::size_t i, std::size_t j) {
+  if (i == p.size()) return j == s.size();
+  if (p[i] == '*') return glob_at(p, s, i + 1, j) || (j < s.size() && glob_at(p, s, i, j + 1));
+  return j < s.size() && p[i] == s[j] && glob_at(p, s, i + 1, j + 1);
+}
+}  // namespace
+
+bool glob_match(const std::string& pattern, const std::string& s) { return glob_at(pattern, s, 0, 0); }
+
+const ScaleCells* ScaleSpec::for_cell(const std::string& id) const {
+  for (const auto& c : cells)
+    if (glob_match(c.match, id)) return &c;
+  return nullptr;
 }
 
 bool DataNeed::present() const { return !path.empty() && fs::exists(path); }
@@ -148,6 +164,7 @@ ExperimentSpec load_experiment(const std::string& file) {
   YAML::Node doc = config::load_yaml_file(file);
   if (!doc.IsMap()) throw ConfigError(fmt::format("{}: expected a mapping (id, title, cells, ...)", file));
   doc["cells"] = expand_cells(doc["cells"], file);
+  if (doc["claims"]) doc["claims"] = expand_cells(doc["claims"], file, "claims");
   config::Section root({{doc, file}}, "");
   ExperimentSpec e;
   e.file = file;
@@ -170,6 +187,7 @@ ExperimentSpec load_experiment(const std::string& file) {
   e.seeds = root.get_int("seeds", 1, 1, 1000);
   e.plot = root.get_choice<std::string>(
       "plot", "", {{"bars", "bars"}, {"curves", "curves"}, {"sweep", "sweep"}, {"error_profile", "error_profile"}});
+  e.xlabel = root.get_string("xlabel", "");
   config::Section sc = root.section("scales");
   for (const auto& [name, s] : kScales) {
     if (!sc.has(name)) continue;
@@ -178,6 +196,14 @@ ExperimentSpec load_experiment(const std::string& file) {
     spec.epochs = one.get_double("epochs", 1.0, 1e-9, 1e6);
     spec.set = one.get_string_list("set", {});
     spec.note = one.get_string("note", "");
+    for (auto& o : one.section_list("cells")) {
+      ScaleCells c;
+      c.match = o.require_string("match");
+      if (o.has("epochs")) c.epochs = o.require_double("epochs", 1e-9, 1e6);
+      c.set = o.get_string_list("set", {});
+      o.finish();
+      spec.cells.push_back(c);
+    }
     one.finish();
     e.scales[s] = spec;
   }
@@ -220,6 +246,8 @@ ExperimentSpec load_experiment(const std::string& file) {
       // forward references are allowed; checked after all cells are read
     }
     cell.paper = paper_value(c);
+    if (c.has("x")) cell.x = c.require_double("x", -1e300, 1e300);
+    cell.series = c.get_string("series", "");
     c.finish();
     e.cells.push_back(cell);
   }
@@ -242,6 +270,23 @@ ExperimentSpec load_experiment(const std::string& file) {
     s.finish();
     e.summaries.push_back(m);
   }
+  auto summary_of = [&e](const std::string& row) -> const Summary* {
+    for (const auto& m : e.summaries)
+      if ("summary: " + m.id == row) return &m;
+    return nullptr;
+  };
+  auto cell_of = [&e](const std::string& row) -> const Cell* {
+    for (const auto& c : e.cells)
+      if (c.id == row) return &c;
+    return nullptr;
+  };
+  e.claims = parse_claims(
+      root, [&](const std::string& r) { return cell_of(r) || summary_of(r); },
+      [&](const std::string& r) { return cell_of(r) ? cell_of(r)->paper : summary_of(r)->paper; },
+      [&](const std::string& r) {
+        const Cell* c = cell_of(r);
+        return c && c->metric == Metric::TestAccuracy && c->normalise_by.empty();
+      });
   root.finish();
   return e;
 }

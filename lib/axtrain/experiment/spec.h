@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "axtrain/experiment/claims.h"
+
 namespace ax::experiment {
 
-enum class Scale { Smoke, Reduced, Full };
+enum class Scale { Smoke, Reduced, Cpu, Full };
 const char* scale_name(Scale s);
 Scale parse_scale(const std::string& s);  // UsageError listing the scales
 
@@ -26,11 +28,24 @@ struct DataNeed {
   bool present() const;
 };
 
+// Cells whose recipe a scale changes differently, e.g. the analog runs that keep the paper's 10
+// epochs from INT8 while the from-scratch runs are shortened.
+struct ScaleCells {
+  std::string match;              // cell ids, '*' = any text
+  std::optional<double> epochs;   // replaces the scale's factor for these cells
+  std::vector<std::string> set;   // further --set overrides, after the scale's
+};
+
 struct ScaleSpec {
   double epochs = 1.0;            // factor on every phase's epochs
   std::vector<std::string> set;   // --set overrides of every training run
   std::string note;
+  std::vector<ScaleCells> cells;  // the first that matches a cell applies
+  const ScaleCells* for_cell(const std::string& id) const;
 };
+
+// '*' matches any text (also '/'); everything else itself.
+bool glob_match(const std::string& pattern, const std::string& s);
 
 struct EvalSpec {
   std::string hardware, mode;  // "" = the run's own
@@ -54,6 +69,8 @@ struct Cell {
   Metric metric = Metric::TestAccuracy;
   std::string normalise_by;
   std::optional<double> paper;
+  std::optional<double> x;  // position on a numeric x axis (sweeps: the swept value)
+  std::string series;       // the line it belongs to on that axis
   bool trains() const { return !config.empty(); }
 };
 
@@ -73,8 +90,10 @@ struct ExperimentSpec {
   std::int64_t seeds = 1;
   std::map<Scale, ScaleSpec> scales;
   std::string plot;  // "", bars, curves, sweep, error_profile
+  std::string xlabel;  // the x axis of a sweep plot (the swept quantity)
   std::vector<Cell> cells;
   std::vector<Summary> summaries;
+  std::vector<Claim> claims;  // the paper's relations between rows, judged by report (claims.h)
 
   const Cell& cell(const std::string& id) const;  // UsageError naming the experiment
   const ScaleSpec& scale(Scale s) const;          // ConfigError when the file lacks it

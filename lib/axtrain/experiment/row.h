@@ -1,0 +1,16 @@
+// One row of an experiment's table: a cell or a summary, our value beside the paper's.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace ax::experiment {
+
+struct Row {
+  std::string id, label;
+  std::optional<double> ours, std, paper;
+  std::optional<double> draws_std;  // std over repeated fault draws (evaluations with repeats)
+  std::int64_t n = 0;  // seeds with a result
+};
+
+}  // namespace ax::experiment
