@@ -15,6 +15,7 @@ struct Row {
   std::string id, label;
   std::optional<double> ours, std, paper;
   std::int64_t n = 0;  // seeds with a result
+  std::int64_t diverged = 0;  // seeds whose training diverged (metrics.json status: diverged)
 };
 
 struct ReportOptions {
