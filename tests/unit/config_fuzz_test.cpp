@@ -3,11 +3,13 @@
 // 1-3 each); loading each must end in success or a bad-input error (ConfigError, DataError,
 // UsageError: exit 2), never another exception (exit 1), a crash or a hang; and every mutant that
 // loads must survive the --dump-config round trip: its dump loads again to the same dump.
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <typeinfo>
 
 #include <boost/filesystem.hpp>
 #include <fmt/format.h>

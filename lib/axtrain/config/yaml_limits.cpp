@@ -11,6 +11,11 @@
 namespace ax::config {
 
 namespace {
+std::string shown(const std::string& path) {
+  if (path.empty()) return "<document>";
+  return path.size() <= 60 ? path : path.substr(0, 60) + "...";
+}
+
 struct Walk {
   const std::string& file;
   YamlShape shape;
@@ -21,11 +26,11 @@ struct Walk {
     if (depth > kMaxYamlDepth)
       throw ConfigError(fmt::format("{}: {}: nested deeper than {} levels (a self-referential alias, e.g. "
                                     "'a: &A [*A]', nests forever); a config needs only a few",
-                                    mark_text(n, file), path.empty() ? "<document>" : path, kMaxYamlDepth));
+                                    mark_text(n, file), shown(path), kMaxYamlDepth));
     if (++shape.nodes > kMaxYamlNodes)
       throw ConfigError(fmt::format("{}: {}: the document expands to more than {} values (aliases of "
                                     "aliases?); allowed: at most {}",
-                                    mark_text(n, file), path.empty() ? "<document>" : path, kMaxYamlNodes,
+                                    mark_text(n, file), shown(path), kMaxYamlNodes,
                                     kMaxYamlNodes));
     if (n.Mark().pos >= 0 && !seen.emplace(n.Mark().pos, static_cast<int>(n.Type())).second)
       shape.shares_nodes = true;
@@ -36,7 +41,7 @@ struct Walk {
       for (const auto& kv : n) {
         if (!kv.first.IsScalar())
           throw ConfigError(fmt::format("{}: {}: a key must be a plain name, not a {}", mark_text(kv.first, file),
-                                        path.empty() ? "<document>" : path,
+                                        shown(path),
                                         kv.first.IsMap() ? "mapping" : kv.first.IsSequence() ? "list" : "null"));
         const std::string here = path.empty() ? kv.first.Scalar() : path + "." + kv.first.Scalar();
         visit(kv.second, here, depth + 1);
