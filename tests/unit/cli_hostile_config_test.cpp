@@ -35,8 +35,8 @@ void expect_bad_input(const Result& r, const std::string& must_contain) {
 TEST(CliHostileConfig, SelfReferentialAliasIsAnErrorNotACrash) {
   std::string dir = test::temp_dir("hostile-alias");
   std::string cfg = write(dir, "cfg.yaml", std::string(kBase) + "seed: &S [*S]\n");
-  for (const char* cmd : {"validate ", "run "}) {
-    Result r = run_limited(cmd + cfg + " --out " + dir + "/out --quiet", 60);
+  for (const std::string& args : {"validate " + cfg, "run " + cfg + " --out " + dir + "/out --quiet"}) {
+    Result r = run_limited(args, 60);
     expect_bad_input(r, "cfg.yaml:5:");
     EXPECT_NE(r.out.find("nested deeper"), std::string::npos) << r.out;
   }
