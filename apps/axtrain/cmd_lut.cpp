@@ -1,4 +1,4 @@
-// axtrain lut from-c FILE.c --function NAME --bits N --out TABLE.txt [--signature ab|ba]
+// axtrain lut from-c FILE.c --function NAME --bits N --out TABLE.txt [--signature ab|ba] [--timeout S]
 // Tabulates a C multiplier into the EvoApprox text table format (lib/axtrain/hw/approx_mul/lut_from_c.h).
 #include <iostream>
 
@@ -26,6 +26,8 @@ void add_lut(CLI::App& app) {
   cmd->add_option("--signature", a->signature,
                   "ab: first C argument is port A (mul7u_*); ba: first is port B (EvoApprox mul8u_*(B, A))")
       ->check(CLI::IsMember({"ab", "ba"}));
+  cmd->add_option("--timeout", a->req.timeout_s, "seconds allowed for the compile and for the tabulation, each")
+      ->capture_default_str()->check(CLI::Range(1, 86400));
   cmd->callback([a] {
     hw::amul::LutFromC r = a->req;
     r.first_arg_is_a = a->signature == "ab";

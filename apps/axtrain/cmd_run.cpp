@@ -1,16 +1,35 @@
-// axtrain run CONFIG [--set a.b=v ...] [--out DIR] [--device cpu|cuda] [--threads N] [--quiet] [--resume]
+// axtrain run CONFIG [--set a.b=v ...] [--out DIR] [--device cpu|cuda] [--threads N] [--quiet] [--resume|--force]
 // axtrain validate CONFIG [--set ...] [--dump-config]
 #include <iostream>
 
 #include <fmt/format.h>
 
 #include "axtrain/config/run_config.h"
+#include "axtrain/layers/attach.h"
+#include "axtrain/models/model.h"
 #include "axtrain/train/runner.h"
 #include "commands.h"
 
 namespace ax::cli {
 
 namespace {
+// validate does not open the data, so the model is built for a stand-in input: the names of its
+// MAC layers do not depend on the input size (the first shape the architecture accepts is used).
+void check_layer_names(const config::RunConfig& cfg) {
+  if (cfg.hardware.exclude.empty() && cfg.hardware.layers.empty()) return;
+  const std::vector<std::vector<std::int64_t>> shapes{{1, 28, 28}, {3, 32, 32}, {3, 224, 224}, {16}};
+  for (const auto& shape : shapes) {
+    std::shared_ptr<models::Model> model;
+    try {
+      model = cfg.model.build(shape, 10);
+    } catch (const std::exception&) {
+      continue;  // this architecture wants another input
+    }
+    layers::check_layer_names(*model, cfg.hardware);
+    return;
+  }
+}
+
 struct RunArgs {
   std::string config;
   std::vector<std::string> sets;
@@ -31,6 +50,7 @@ void add_run(CLI::App& app) {
       ->check(CLI::Range(0, 4096));
   cmd->add_flag("--quiet", args->opt.quiet, "no progress output on stderr");
   cmd->add_flag("--resume", args->opt.resume, "continue an interrupted run from its last checkpoint");
+  cmd->add_flag("--force", args->opt.force, "train again even when the run is already complete (replaces it)");
   cmd->callback([args] {
     config::RunConfig cfg = config::load_run_config(args->config, args->sets);
     args->opt.device = args->device;
@@ -50,6 +70,7 @@ void add_validate(CLI::App& app) {
   cmd->add_flag("--dump-config", *dump, "print the resolved config (defaults filled in) as YAML");
   cmd->callback([config, sets, dump] {
     config::RunConfig cfg = config::load_run_config(*config, *sets);
+    check_layer_names(cfg);
     if (*dump) {
       std::cout << config::to_yaml_string(cfg.to_yaml());
       return;

@@ -56,6 +56,10 @@ void add_sweep(CLI::App& app) {
         else v += ch;
       }
       values.push_back(v);
+      for (std::size_t i = 0; i < values.size(); ++i)
+        if (values[i].find_first_not_of(" \t") == std::string::npos)
+          throw UsageError(fmt::format("--grid '{}': value {} of {} is empty; give every value (an empty cell "
+                                       "would silently mean the default)", g, i + 1, values.size()));
       axes.emplace_back(g.substr(0, eq), values);
     }
     // The experiment file that this sweep is, written next to its results (so `experiment

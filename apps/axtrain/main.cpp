@@ -1,5 +1,6 @@
 // axtrain: train neural networks for approximate hardware. Parse, dispatch, map errors to exit
-// codes: 0 ok, 2 bad input (config, data, arguments), 1 internal error.
+// codes: 0 ok, 1 internal error or a failed write (full disk, I/O error), 2 bad input (config, data,
+// arguments, a run directory in use or already complete), 3 training diverged (loss not finite).
 #include <cstdio>
 #include <iostream>
 
@@ -48,6 +49,12 @@ int main(int argc, char** argv) {
   } catch (const ax::UsageError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
+  } catch (const ax::DivergedError& e) {
+    std::fprintf(stderr, "diverged: %s\n", e.what());
+    return 3;
+  } catch (const ax::IoError& e) {
+    std::fprintf(stderr, "I/O error: %s\n", e.what());
+    return 1;
   } catch (const c10::Error& e) {
     std::fprintf(stderr, "internal error (LibTorch): %s\n", e.what_without_backtrace());
     return 1;

@@ -4,8 +4,10 @@
 
 #include <boost/filesystem.hpp>
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>  // YAML::DeepRecursion
 
 #include "axtrain/core/build_info.h"
+#include "axtrain/config/yaml_limits.h"
 #include "axtrain/core/errors.h"
 
 namespace fs = boost::filesystem;
@@ -40,8 +42,13 @@ YAML::Node load_yaml_file(const std::string& path, const std::string& where) {
   if (!fs::exists(path)) throw ConfigError(fmt::format("{}file not found: {}", prefix, path));
   try {
     YAML::Node doc = YAML::LoadFile(path);
+    check_yaml_shape(doc, path);  // before any walk that expands aliases
     check_duplicate_keys(doc, path, "");
     return doc;
+  } catch (const YAML::DeepRecursion& e) {
+    throw ConfigError(fmt::format("{}{}:{}:{}: nested deeper than the YAML parser allows; a config needs only a "
+                                  "few levels (at most {})", prefix, path, e.mark.line + 1, e.mark.column + 1,
+                                  kMaxYamlDepth));
   } catch (const YAML::ParserException& e) {
     throw ConfigError(fmt::format("{}{}:{}:{}: YAML syntax error: {}", prefix, path, e.mark.line + 1,
                                   e.mark.column + 1, e.msg));
@@ -70,7 +77,7 @@ void assign(YAML::Node node, const std::vector<std::string>& keys, std::size_t i
   const std::string& k = keys[i];
   bool last = i + 1 == keys.size();
   if (node.IsSequence()) {
-    if (!is_index(k) || std::stoul(k) >= node.size())
+    if (!is_index(k) || k.size() > 9 || std::stoul(k) >= node.size())
       throw ConfigError(fmt::format("--set {}: '{}' is not an index of a list of {} elements", text,
                                     k, node.size()));
     std::size_t idx = std::stoul(k);
@@ -101,13 +108,19 @@ void assign(YAML::Node node, const std::vector<std::string>& keys, std::size_t i
 }  // namespace
 
 YAML::Node apply_overrides(const YAML::Node& root, const std::vector<std::string>& assignments) {
-  YAML::Node out = YAML::Clone(root);
+  // Edit in place, so keys from the file keep their line and column (YAML::Clone drops every
+  // mark); a document with aliases is cloned first, or an edit would change every alias of a node.
+  const bool aliases = root.IsDefined() && check_yaml_shape(root, "<config>").shares_nodes;
+  YAML::Node out = aliases ? YAML::Clone(root) : root;
   if (!out.IsDefined() || out.IsNull()) out = YAML::Node(YAML::NodeType::Map);
   for (const std::string& a : assignments) {
     auto eq = a.find('=');
     if (eq == std::string::npos || eq == 0)
       throw UsageError(fmt::format("--set {}: expected KEY.PATH=VALUE", a));
     std::string path = a.substr(0, eq), text = a.substr(eq + 1);
+    if (text.find_first_not_of(" \t") == std::string::npos)
+      throw UsageError(fmt::format("--set {}: the value is empty; give a value, or leave the key out for its "
+                                   "default ('null' removes a key, \"''\" is an empty string)", a));
     std::vector<std::string> keys;
     std::size_t start = 0;
     while (true) {
@@ -122,6 +135,7 @@ YAML::Node apply_overrides(const YAML::Node& root, const std::vector<std::string
     } catch (const YAML::Exception& e) {
       throw UsageError(fmt::format("--set {}: value is not valid YAML: {}", a, e.msg));
     }
+    check_yaml_shape(value, "--set " + a);
     if (value.IsNull() && !text.empty() && text != "null" && text != "~") value = YAML::Node(text);
     // Drop marks so that errors about this value point at --set, not at line 1 of the string.
     YAML::Node fresh = value.IsScalar() ? YAML::Node(value.Scalar()) : value;

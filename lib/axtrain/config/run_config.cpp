@@ -99,6 +99,9 @@ RunConfig parse_run_config(const YAML::Node& doc, const std::string& file) {
   for (char ch : c.name)
     if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.'))
       root.fail("name", fmt::format("value '{}' is not allowed; use letters, digits, '_', '-', '.'", c.name));
+  if (c.name.empty() || c.name == "." || c.name == ".." || c.name.size() > 200)
+    root.fail("name", fmt::format("value '{}' is not allowed; a run name is a directory name: 1 to 200 letters, "
+                                  "digits, '_', '-', '.', and not '.' or '..'", c.name));
   c.seed = static_cast<std::uint64_t>(root.get_int("seed", 1, 0, kMaxI));
   c.device = root.get_choice<std::string>("device", "cpu", {{"cpu", "cpu"}, {"cuda", "cuda"}});
   c.threads = root.get_int("threads", 0, 0, 4096);

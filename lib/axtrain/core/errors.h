@@ -1,5 +1,7 @@
 // Typed errors thrown by library code. apps/axtrain maps them to exit codes:
-// ConfigError, DataError and UsageError are bad input (exit 2); anything else is internal (exit 1).
+// ConfigError, DataError and UsageError are bad input (exit 2); IoError (a write failed: full disk,
+// file size limit, I/O error) and anything else exit 1; DivergedError (training loss not finite)
+// exits 3.
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -20,6 +22,16 @@ struct DataError : Error {
 };
 // A command-line argument is wrong.
 struct UsageError : Error {
+  using Error::Error;
+};
+
+// Writing a file failed for a reason outside the input (no space left, file size limit, I/O
+// error): the message names the path and the errno text.
+struct IoError : Error {
+  using Error::Error;
+};
+// Training diverged (the loss is NaN or infinite): neither bad input nor a bug of ours.
+struct DivergedError : Error {
   using Error::Error;
 };
 

@@ -62,6 +62,14 @@ std::string header_check(const std::string& bytes, const std::string& file, std:
 torch::Tensor read_idx_images(const std::string& file) {
   std::string bytes = header_check(read_maybe_gzip(file), file, 0x00000803, 16);
   std::int64_t n = be32(bytes, 4), h = be32(bytes, 8), w = be32(bytes, 12);
+  // Sizes are checked before anything is allocated: n·h·w of three 32-bit counts overflows.
+  constexpr std::int64_t kMaxSide = 1 << 16;
+  if (h < 1 || w < 1 || h > kMaxSide || w > kMaxSide)
+    throw DataError(fmt::format("{}: header says images of {}x{} pixels; allowed: 1..{} per side", file, h, w,
+                                kMaxSide));
+  if (n > static_cast<std::int64_t>(bytes.size()) / (h * w))
+    throw DataError(fmt::format("{}: header says {} images of {}x{} but the file has only {} bytes (truncated, or "
+                                "a corrupt header)", file, n, h, w, bytes.size()));
   std::size_t expected = 16 + static_cast<std::size_t>(n * h * w);
   if (bytes.size() != expected)
     throw DataError(fmt::format("{}: header says {} images of {}x{} ({} bytes) but the file has {} bytes{}",

@@ -90,6 +90,9 @@ std::int64_t parse_label(const std::string& cell, const std::string& file, std::
   if (v < 0)
     throw DataError(fmt::format("{}:{}: label column '{}': '{}' is negative; classes are 0..C-1",
                                 file, line, column, cell));
+  if (v >= (1 << 20))  // the class count sizes tensors: refuse before allocating them
+    throw DataError(fmt::format("{}:{}: label column '{}': class {} is too large; allowed: 0..{} (at most 2^20 classes)",
+                                file, line, column, cell, (1 << 20) - 1));
   return static_cast<std::int64_t>(v);
 }
 }  // namespace

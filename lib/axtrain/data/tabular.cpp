@@ -85,6 +85,10 @@ torch::Tensor labels(const Table& t, const std::vector<std::int64_t>& rows) {
 std::unique_ptr<Dataset> TabularOptions::open(const DataSpec& spec, std::uint64_t seed) const {
   Table t = format == Format::Csv ? read_csv(path) : read_arff(path);
   const std::int64_t max_label = *std::max_element(t.y.begin(), t.y.end());
+  constexpr std::int64_t kMaxClasses = 1 << 20;  // as data.num_classes; checked before any allocation
+  if (max_label >= kMaxClasses || t.declared_classes > kMaxClasses)
+    throw DataError(fmt::format("{}: label {} found; allowed: labels 0..{} (at most {} classes)", path,
+                                std::max(max_label, t.declared_classes - 1), kMaxClasses - 1, kMaxClasses));
   std::int64_t classes = num_classes > 0 ? num_classes : std::max(max_label + 1, t.declared_classes);
   classes = std::max<std::int64_t>(classes, 2);
   if (max_label >= classes)

@@ -27,6 +27,14 @@ double power_of(const nlohmann::json& j, const char* key) {
   return j["power"][key].get<double>();
 }
 
+// Whether the task's training run diverged (metrics.json status: diverged).
+bool diverged(const Task& t) {
+  const std::string f = t.train_dir + "/metrics.json";
+  if (t.train_dir.empty() || !fs::is_regular_file(f)) return false;
+  nlohmann::json j = nlohmann::json::parse(read_file(f), nullptr, false);
+  return !j.is_discarded() && j.is_object() && j.value("status", "") == "diverged";
+}
+
 // The task's value of its cell's metric, or nullopt when its results are missing.
 // *draws: the std over fault draws of an evaluation repeated with fresh faults (else untouched).
 std::optional<double> value_of(const Task& t, double* wall, double* draws) {
@@ -95,6 +103,7 @@ double total_wall = 0;
 std::vector<Row> table_rows(const Plan& plan) {
   const ExperimentSpec& e = *plan.spec;
   std::map<std::string, std::map<std::int64_t, double>> per_seed;
+  std::map<std::string, std::int64_t> diverged_seeds;
   total_wall = 0;
   std::map<std::string, std::vector<double>> draws;  // per cell: std over fault draws, per seed
   for (const auto& t : plan.tasks) {
@@ -102,6 +111,8 @@ std::vector<Row> table_rows(const Plan& plan) {
     if (auto v = value_of(t, &total_wall, &d)) {
       per_seed[t.cell->id][t.seed] = *v;
       if (!std::isnan(d)) draws[t.cell->id].push_back(d);
+    } else if (diverged(t)) {
+      ++diverged_seeds[t.cell->id];
     }
   }
   std::vector<Row> rows;
@@ -126,6 +137,7 @@ std::vector<Row> table_rows(const Plan& plan) {
       for (double d : draws[c.id]) m += d / static_cast<double>(draws[c.id].size());
       r.draws_std = m;
     }
+    r.diverged = diverged_seeds[c.id];
     means[c.id] = r.ours;
     rows.push_back(r);
   }
@@ -186,17 +198,19 @@ std::string write_report(const Plan& plan, const ReportOptions& o) {
                     report::utc_now(), total_wall, metric_name(e.metric),
                     judged ? fmt::format(", tolerance ±{}", e.tolerance) : " (differences reported, not judged below full scale)");
   md += "| cell | ours | paper | difference | within tolerance |\n|---|---|---|---|---|\n";
-  std::string csv = "cell,label,ours,ours_std,seeds,paper,difference,within_tolerance,ours_std_over_draws\n";
+  std::string csv = "cell,label,ours,ours_std,seeds,paper,difference,within_tolerance,ours_std_over_draws,diverged_seeds\n";
   for (const auto& r : rows) {
     std::optional<double> diff;
     if (r.ours && r.paper) diff = *r.ours - *r.paper;
     std::string within = !diff ? "—" : !judged ? "(not judged)" : std::abs(*diff) <= e.tolerance ? "yes" : "no";
     std::string ours = num(r.ours) + (r.std ? " ± " + num(r.std) : "");
+    if (r.diverged > 0) ours = r.ours ? fmt::format("{} ({} seed(s) diverged)", ours, r.diverged) : "diverged";
     md += fmt::format("| {} | {} | {} | {} | {} |\n", r.label == r.id ? r.id : r.label + " (`" + r.id + "`)", ours,
                       num(r.paper), diff ? fmt::format("{:+.4f}", *diff) : "—", within);
-    csv += fmt::format("\"{}\",\"{}\",{},{},{},{},{},{},{}\n", r.id, r.label, r.ours ? fmt::format("{}", *r.ours) : "",
+    csv += fmt::format("\"{}\",\"{}\",{},{},{},{},{},{},{},{}\n", r.id, r.label, r.ours ? fmt::format("{}", *r.ours) : "",
                        r.std ? fmt::format("{}", *r.std) : "", r.n, r.paper ? fmt::format("{}", *r.paper) : "",
-                       diff ? fmt::format("{}", *diff) : "", within, r.draws_std ? fmt::format("{}", *r.draws_std) : "");
+                       diff ? fmt::format("{}", *diff) : "", within, r.draws_std ? fmt::format("{}", *r.draws_std) : "",
+                       r.diverged);
   }
   make_dirs(plan.dir);
   const std::string table = plan.dir + "/table.md";

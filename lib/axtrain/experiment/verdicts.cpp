@@ -99,6 +99,7 @@ std::vector<Row> rows_from_csv(const std::string& table_csv) {
     r.n = f[4].empty() ? 0 : static_cast<std::int64_t>(*number(f[4], table_csv, at));
     r.paper = number(f[5], table_csv, at);
     if (f.size() > 8) r.draws_std = number(f[8], table_csv, at);
+    if (f.size() > 9 && !f[9].empty()) r.diverged = static_cast<std::int64_t>(number(f[9], table_csv, at).value_or(0));
     rows.push_back(r);
   }
   return rows;

@@ -92,6 +92,16 @@ nlohmann::json run_probe(const ProbeRequest& r) {
                                 x.size(1), linear ? "features" : "channels", w.size(1)));
   if (!linear) {
     std::int64_t ho = x.size(2) + 2 * r.op.padding - w.size(2), wo = x.size(3) + 2 * r.op.padding - w.size(3);
+    // Checked before the padded input (N·C·(H+2p)·(W+2p) values) is allocated.
+    constexpr double kMaxValues = 1 << 26;
+    const double padded = static_cast<double>(x.size(0)) * static_cast<double>(x.size(1)) *
+                          static_cast<double>(x.size(2) + 2 * r.op.padding) * static_cast<double>(x.size(3) + 2 * r.op.padding);
+    const double outputs = static_cast<double>(x.size(0)) * static_cast<double>(w.size(0)) *
+                           static_cast<double>(std::max<std::int64_t>(ho + 1, 1)) * static_cast<double>(std::max<std::int64_t>(wo + 1, 1));
+    if (padded > kMaxValues || outputs > kMaxValues)
+      throw DataError(fmt::format("{}: with padding {} the padded input has {:.0f} values and the output {:.0f}; "
+                                  "allowed: at most {:.0f} each (a probe is a few golden vectors)",
+                                  r.input_file, r.op.padding, padded, outputs, kMaxValues));
     if (ho < 0 || wo < 0)
       throw DataError(fmt::format("{}: a {}×{} kernel does not fit the {}×{} input with padding {}", r.weight_file,
                                   w.size(2), w.size(3), x.size(2), x.size(3), r.op.padding));

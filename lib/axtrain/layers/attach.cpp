@@ -15,10 +15,9 @@ std::vector<NamedMacLayer> mac_layers(torch::nn::Module& model) {
   return out;
 }
 
-void attach_hardware(torch::nn::Module& model, const hw::HardwareSpec& spec, std::uint64_t seed) {
-  auto layers = mac_layers(model);
+void check_layer_names(torch::nn::Module& model, const hw::HardwareSpec& spec) {
   std::vector<std::string> names;
-  for (const auto& l : layers) names.push_back(l.name);
+  for (const auto& l : mac_layers(model)) names.push_back(l.name);
   auto check = [&](const std::string& n, const char* what) {
     if (std::find(names.begin(), names.end(), n) == names.end())
       throw ConfigError(fmt::format("hardware.{}: '{}' is not a layer of this model{}; layers: {}", what,
@@ -26,6 +25,11 @@ void attach_hardware(torch::nn::Module& model, const hw::HardwareSpec& spec, std
   };
   for (const auto& e : spec.exclude) check(e, "exclude");
   for (const auto& [n, s] : spec.layers) check(n, "layers");
+}
+
+void attach_hardware(torch::nn::Module& model, const hw::HardwareSpec& spec, std::uint64_t seed) {
+  check_layer_names(model, spec);
+  auto layers = mac_layers(model);
   std::int64_t index = 0;
   for (const auto& l : layers) {
     hw::LayerInfo info{l.name, index++, fnv1a64(fmt::format("{}/{}", seed, l.name))};

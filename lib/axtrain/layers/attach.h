@@ -20,6 +20,9 @@ std::vector<NamedMacLayer> mac_layers(torch::nn::Module& model);
 // Gives every MAC layer its hardware from spec (per-layer overrides and exclusions applied).
 // Throws ConfigError when an override or exclusion names no layer of the model.
 void attach_hardware(torch::nn::Module& model, const hw::HardwareSpec& spec, std::uint64_t seed);
+// The check of attach_hardware alone: ConfigError when hardware.exclude or hardware.layers names
+// no MAC layer of the model (used by `validate`, which builds the model without the data).
+void check_layer_names(torch::nn::Module& model, const hw::HardwareSpec& spec);
 void set_mode(torch::nn::Module& model, hw::Mode mode);
 
 }  // namespace ax::layers

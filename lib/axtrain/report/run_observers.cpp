@@ -22,14 +22,14 @@ MetricsWriter::MetricsWriter(std::string path, nlohmann::json header)
   wall_before_ = doc_.value("wall_seconds", 0.0);
 }
 
-void MetricsWriter::update(train::Trainer& t, bool complete) {
+void MetricsWriter::update(train::Trainer& t, const std::string& status) {
   doc_["epochs"] = nlohmann::json::array();
   for (const auto& r : t.history()) doc_["epochs"].push_back(r.to_json());
   doc_["phases"] = nlohmann::json::array();
   for (const auto& p : t.phase_records()) doc_["phases"].push_back(p.to_json());
   doc_["epochs_done"] = t.epochs_done();
   doc_["epochs_total"] = t.epochs_total();
-  doc_["status"] = complete ? "complete" : "running";
+  doc_["status"] = status;
   if (!t.history().empty()) {
     // final.test: the last evaluated epoch's test metrics.
     for (auto it = t.history().rbegin(); it != t.history().rend(); ++it) {
@@ -48,21 +48,25 @@ void MetricsWriter::update(train::Trainer& t, bool complete) {
   write_file_atomic(path_, doc_.dump(2) + "\n");
 }
 
-void MetricsWriter::on_epoch(const train::EpochRecord&, train::Trainer& t) { update(t, false); }
-void MetricsWriter::on_end(train::Trainer& t) { update(t, true); }
+void MetricsWriter::on_epoch(const train::EpochRecord&, train::Trainer& t) { update(t, "running"); }
+void MetricsWriter::on_end(train::Trainer& t) { update(t, "complete"); }
+void MetricsWriter::diverged(train::Trainer& t, const std::string& message) {
+  doc_["diverged"] = message;
+  update(t, "diverged");
+}
 
 CheckpointWriter::CheckpointWriter(std::string dir, std::int64_t every)
     : dir_(std::move(dir)), every_(every) {}
 
 void CheckpointWriter::on_epoch(const train::EpochRecord& r, train::Trainer& t) {
   if (every_ > 0 && r.epoch % every_ == 0 && r.epoch < t.epochs_total()) {
-    write_atomic_with(dir_ + "/last.pt", [&](const std::string& tmp) { t.save(tmp); });
+    t.save(dir_ + "/last.pt");  // atomic and durable (train/checkpoint.h)
   }
 }
 
 void CheckpointWriter::on_end(train::Trainer& t) {
-  write_atomic_with(dir_ + "/final.pt", [&](const std::string& tmp) { t.save(tmp); });
-  write_atomic_with(dir_ + "/last.pt", [&](const std::string& tmp) { t.save(tmp); });
+  t.save(dir_ + "/final.pt");
+  t.save(dir_ + "/last.pt");
 }
 
 Progress::Progress(bool quiet, const std::string& log_path)

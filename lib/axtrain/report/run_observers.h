@@ -17,10 +17,12 @@ class MetricsWriter final : public train::Observer {
   MetricsWriter(std::string path, nlohmann::json header);
   void on_epoch(const train::EpochRecord& r, train::Trainer& t) override;
   void on_end(train::Trainer& t) override;
+  // Training diverged: status "diverged" with the message (the epochs before it stay).
+  void diverged(train::Trainer& t, const std::string& message);
   const nlohmann::json& metrics() const { return doc_; }
 
  private:
-  void update(train::Trainer& t, bool complete);
+  void update(train::Trainer& t, const std::string& status);
   std::string path_;
   nlohmann::json doc_;
   std::chrono::steady_clock::time_point start_;

@@ -58,7 +58,7 @@ RunSummary summarize(const nlohmann::json& m, const std::string& path) {
     s.calibration_s_per_epoch /= n;
     s.images_per_s /= n;
   }
-  if (s.kind == "eval") s.eval_s = num(m["eval"], "seconds");
+  if (s.kind == "eval") s.eval_s = num(m.at("eval"), "seconds");
   s.wall_s = num(m, "wall_seconds");
   s.peak_rss_bytes = m.value("peak_rss_bytes", std::int64_t{0});
   return s;
@@ -82,7 +82,11 @@ std::vector<RunSummary> collect_runs(const std::vector<std::string>& paths) {
     nlohmann::json m = nlohmann::json::parse(read_file(f), nullptr, false);
     if (m.is_discarded() || !m.is_object() || !m.contains("schema_version"))
       throw DataError(fmt::format("{}: not an axtrain metrics.json", f));
-    out.push_back(summarize(m, f));
+    try {
+      out.push_back(summarize(m, f));
+    } catch (const nlohmann::json::exception& e) {
+      throw DataError(fmt::format("{}: malformed metrics.json ({})", f, e.what()));
+    }
   }
   return out;
 }

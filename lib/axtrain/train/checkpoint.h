@@ -10,6 +10,13 @@
 
 namespace ax::train {
 
+// Checkpoint files: "AXTRAIN-CHECKPOINT 1\n", the SHA-256 of the payload in hex and "\n", then the
+// payload, a LibTorch archive. save writes it atomically and durably (temp file, fsync, rename);
+// load verifies the checksum first, so a changed byte anywhere is a DataError naming the file.
+// Files of older versions (a bare archive, no checksum) still load.
+void save_checkpoint_file(torch::serialize::OutputArchive& archive, const std::string& file);
+void load_checkpoint_file(torch::serialize::InputArchive& archive, const std::string& file);
+
 void save_model(torch::nn::Module& model, torch::serialize::OutputArchive& archive);
 void load_model(torch::nn::Module& model, torch::serialize::InputArchive& archive,
                 const std::string& file);

@@ -1,5 +1,6 @@
 #include "axtrain/train/evaluation.h"
 
+#include <cmath>
 #include <chrono>
 #include <numeric>
 #include <random>
@@ -93,8 +94,8 @@ RunResult run_evaluation(const EvalRequest& req) {
   result.run_dir = evaluation_dir(req);
   const std::string id = fs::path(result.run_dir).filename().string();
   if (req.opt.resume && file_exists(result.run_dir + "/metrics.json")) {
-    nlohmann::json done = nlohmann::json::parse(read_file(result.run_dir + "/metrics.json"));
-    if (done.value("status", "") == "complete") {
+    nlohmann::json done = nlohmann::json::parse(read_file(result.run_dir + "/metrics.json"), nullptr, false);
+    if (!done.is_discarded() && done.is_object() && done.value("status", "") == "complete") {
       result.metrics = done;
       result.skipped = true;
       return result;
@@ -122,6 +123,18 @@ RunResult run_evaluation(const EvalRequest& req) {
   doc["epochs"] = nlohmann::json::array();
   doc["phases"] = nlohmann::json::array();
   doc["final"] = {{"test", m.to_json()}};
+  // JSON has no NaN (nlohmann writes null): a non-finite loss is written as text and the
+  // evaluation is not complete, so no table takes it for a number.
+  const bool finite = std::isfinite(m.loss) && std::isfinite(m.accuracy);
+  if (!finite) {
+    for (const char* k : {"loss", "loss_min", "loss_max", "loss_std", "accuracy"})
+      if (doc["final"]["test"].contains(k)) {
+        const double v = doc["final"]["test"][k].get<double>();
+        if (!std::isfinite(v)) doc["final"]["test"][k] = std::isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+      }
+    doc["status"] = "diverged";
+    doc["diverged"] = fmt::format("the test loss is {}: the model's weights or outputs are not finite", m.loss);
+  }
   doc["eval"] = {{"checkpoint", checkpoint},
                  {"hardware", cfg.hardware.base.type()},
                  {"preset", cfg.hardware.preset},
@@ -148,6 +161,9 @@ RunResult run_evaluation(const EvalRequest& req) {
                                                    m.accuracy_min, m.accuracy_max, m.repeats)
                                      : "";
   progress.line(fmt::format("test accuracy {:.4f}{}, loss {:.4f}, {:.1f}s", m.accuracy, spread, m.loss, eval_s));
+  if (!finite)
+    throw DivergedError(fmt::format("eval of {}: the test loss is {} (weights or outputs not finite); written to {}",
+                                    checkpoint, m.loss, result.run_dir + "/metrics.json"));
   return result;
 }
 

@@ -5,6 +5,7 @@
 #include <torch/cuda.h>
 
 #include "axtrain/config/yaml_json.h"
+#include "axtrain/core/dir_lock.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
 #include "axtrain/hw/mac/threads.h"
@@ -73,15 +74,22 @@ RunResult run_training(const config::RunConfig& cfg_in, const RunOptions& opt) {
   RunResult result;
   result.run_dir = run_dir_of(cfg, opt);
   const std::string metrics_path = result.run_dir + "/metrics.json";
-  if (opt.resume && file_exists(metrics_path)) {
+  make_dirs(result.run_dir);
+  DirLock lock(result.run_dir);  // held until the run ends, however it ends
+  remove_stale_temp_files(result.run_dir);
+  if (file_exists(metrics_path)) {
     nlohmann::json m = nlohmann::json::parse(read_file(metrics_path), nullptr, false);
-    if (!m.is_discarded() && m.value("status", "") == "complete") {
-      result.metrics = m;
-      result.skipped = true;
-      return result;
+    if (!m.is_discarded() && m.is_object() && m.value("status", "") == "complete") {
+      if (opt.resume) {
+        result.metrics = m;
+        result.skipped = true;
+        return result;
+      }
+      if (!opt.force)
+        throw UsageError(fmt::format("{}: this run is already complete; use --resume to keep it (nothing is "
+                                     "trained) or --force to train it again and replace it", result.run_dir));
     }
   }
-  make_dirs(result.run_dir);
   write_file_atomic(result.run_dir + "/config.yaml", config::to_yaml_string(cfg.to_yaml()));
 
   report::Progress progress(opt.quiet, result.run_dir + "/log.txt");
@@ -121,7 +129,14 @@ RunResult run_training(const config::RunConfig& cfg_in, const RunOptions& opt) {
                             cfg.data.type, data->describe(), cfg.model.type,
                             models::parameter_count(*model), cfg.hardware.base.type(),
                             trainer.epochs_total(), trainer.batches_per_epoch(), threads, cfg.device));
-  trainer.run();
+  try {
+    trainer.run();
+  } catch (const DivergedError& e) {
+    metrics.diverged(trainer, e.what());
+    progress.line(fmt::format("{}; last good checkpoint kept: {}", e.what(),
+                              file_exists(last) ? last : "(none: it diverged before the first checkpoint)"));
+    throw;
+  }
   result.metrics = metrics.metrics();
   if (result.metrics.contains("final") && result.metrics["final"].contains("test")) {
     progress.line(fmt::format("final test accuracy {:.4f}, loss {:.4f}",

@@ -17,6 +17,7 @@ struct RunOptions {
   std::int64_t threads = -1;  // overrides config threads when >= 0 (0 = all cores)
   bool quiet = false;
   bool resume = false;    // continue from last.pt; a complete run is not repeated
+  bool force = false;     // train again even when the run directory holds a complete run
 };
 
 struct RunResult {
@@ -33,6 +34,11 @@ nlohmann::json metrics_header(const config::RunConfig& cfg, const data::Dataset&
 // Sets LibTorch's intra-op threads (0 = all cores); returns the number set.
 std::int64_t configure_threads(std::int64_t threads);
 torch::Device resolve_device(const std::string& name);
+// Takes an exclusive lock on the run directory (a second process on it is a UsageError naming the
+// holder's PID) and removes temporary files of interrupted writes. A complete run is skipped with
+// `resume`, trained again with `force`, and otherwise refused (UsageError: "already complete").
+// Training that diverges marks metrics.json `status: diverged`, keeps the last checkpoint and
+// rethrows the DivergedError.
 RunResult run_training(const config::RunConfig& cfg, const RunOptions& opt);
 
 }  // namespace ax::train

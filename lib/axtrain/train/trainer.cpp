@@ -300,7 +300,7 @@ void Trainer::run() {
         clamp_weights();
       double loss_v = loss.item<double>();
       if (!std::isfinite(loss_v))
-        throw Error(fmt::format("training diverged: loss is {} at epoch {}, batch {} (lower the learning rate?)",
+        throw DivergedError(fmt::format("training diverged: loss is {} at epoch {}, batch {} (lower the learning rate?)",
                                 loss_v, epoch + 1, g - first + 1));
       std::int64_t c = out.argmax(1).eq(y).sum().item<std::int64_t>();
       const auto t3 = Clock::now();
@@ -391,80 +391,6 @@ std::vector<PhaseRecord> Trainer::phase_records() const {
   return out;
 }
 
-void Trainer::save(const std::string& file) {
-  torch::serialize::OutputArchive root, m, o;
-  save_model(*model_, m);
-  root.write("model", m);
-  if (optimizer_) {
-    optimizer_->save(o);
-    root.write("optimizer", o);
-  }
-  nlohmann::json state;
-  state["epochs_done"] = epochs_done_;
-  state["segment"] = current_segment_ == static_cast<std::size_t>(-1) ? -1 : static_cast<std::int64_t>(current_segment_);
-  state["run_id"] = cfg_.run_id();
-  state["history"] = nlohmann::json::array();
-  for (const auto& r : history_) state["history"].push_back(r.to_json());
-  state["phase_seconds"] = phase_seconds_;
-  if (gamma_) state["sensitivity"] = {{"phase", gamma_phase_}, {"gamma", gamma_->gamma()}, {"errors", gamma_->errors()}};
-  state["phase_batches"] = phase_batches_;
-  std::string s = state.dump();
-  root.write("state", torch::from_blob(s.data(), {static_cast<std::int64_t>(s.size())}, torch::kUInt8).clone());
-  root.save_to(file);
-}
-
-void Trainer::load(const std::string& file) {
-  torch::serialize::InputArchive root;
-  try {
-    root.load_from(file);
-  } catch (const c10::Error& e) {
-    throw DataError(fmt::format("{}: unreadable checkpoint ({})", file, e.what_without_backtrace()));
-  }
-  torch::serialize::InputArchive m, o;
-  if (!root.try_read("model", m)) throw DataError(fmt::format("{}: not an axtrain checkpoint", file));
-  load_model(*model_, m, file);
-  torch::Tensor st;
-  if (!root.try_read("state", st)) throw DataError(fmt::format("{}: checkpoint has no training state", file));
-  std::string s(reinterpret_cast<const char*>(st.data_ptr<std::uint8_t>()), static_cast<std::size_t>(st.numel()));
-  nlohmann::json state = nlohmann::json::parse(s);
-  if (state.value("run_id", "") != cfg_.run_id())
-    throw UsageError(fmt::format("{}: checkpoint belongs to run {}, not {} (the config changed)", file,
-                                 state.value("run_id", "?"), cfg_.run_id()));
-  epochs_done_ = state["epochs_done"].get<std::int64_t>();
-  std::int64_t seg = state["segment"].get<std::int64_t>();
-  if (seg >= 0) {
-    start_segment(static_cast<std::size_t>(seg));
-    if (root.try_read("optimizer", o)) optimizer_->load(o);
-  }
-  history_.clear();
-  for (const auto& r : state["history"]) {
-    EpochRecord e;
-    e.epoch = r["epoch"];
-    e.phase = r["phase"];
-    e.phases = r["phases"].get<std::vector<std::string>>();
-    e.batches = r["batches"];
-    e.lr = r["lr"];
-    e.train = SplitMetrics::from_json(r["train"]);
-    if (r.contains("test")) {
-      e.has_test = true;
-      e.test = SplitMetrics::from_json(r["test"]);
-    }
-    const auto& sec = r["seconds"];
-    e.seconds = {sec["data"], sec["forward"], sec["backward"], sec["eval"], sec["total"],
-                 sec.value("calibration", 0.0)};
-    e.images_per_s = r["images_per_s"];
-    if (r.contains("extra")) e.extra = r["extra"];
-    history_.push_back(e);
-  }
-  phase_seconds_ = state["phase_seconds"].get<std::vector<double>>();
-  if (state.contains("sensitivity")) {
-    const auto& sj = state["sensitivity"];
-    gamma_phase_ = sj["phase"].get<std::size_t>();
-    const auto& sp = *cfg_.phases.at(gamma_phase_).sensitivity;
-    gamma_.emplace(sj["gamma"].get<double>(), sp.delta_gamma, sp.bound, sj["errors"].get<std::vector<double>>());
-  }
-  phase_batches_ = state["phase_batches"].get<std::vector<std::int64_t>>();
-  model_->to(device_);
-}
+// Trainer::save and Trainer::load: train/checkpoint_state.cpp
 
 }  // namespace ax::train

@@ -42,28 +42,22 @@ AX_TILE_CLONES std::int64_t tile(const TileArgs& t, double* __restrict acc) {
     const std::int64_t k1 = std::min(k0 + t.A, t.Kg);
     vf p[R], n[R];
     for (int r = 0; r < R; ++r) p[r] = n[r] = vf{};
-    for (std::int64_t k = k0; k < k1; ++k) {
-      vf w1, w2;
-      load(w1, t.wp + k * t.Og_pad);
-      load(w2, t.wn + k * t.Og_pad);
-      for (int r = 0; r < R; ++r) {
-        const float a = t.pos[r * t.Kg + k];
-        p[r] += a * w1;
-        n[r] += a * w2;
-      }
-    }
-    if (t.neg) {  // split-unipolar routing: a negative input drives the opposite lines
+    // Inputs a on lines (to_p, to_n): P⁺ += a·to_p, P⁻ += a·to_n over the array's products.
+    auto lines = [&](const float* a, const float* to_p, const float* to_n) {
       for (std::int64_t k = k0; k < k1; ++k) {
         vf w1, w2;
-        load(w1, t.wn + k * t.Og_pad);
-        load(w2, t.wp + k * t.Og_pad);
+        load(w1, to_p + k * t.Og_pad);
+        load(w2, to_n + k * t.Og_pad);
         for (int r = 0; r < R; ++r) {
-          const float a = t.neg[r * t.Kg + k];
-          p[r] += a * w1;
-          n[r] += a * w2;
+          const float v = a[r * t.Kg + k];
+          p[r] += v * w1;
+          n[r] += v * w2;
         }
       }
-    }
+    };
+    lines(t.pos, t.wp, t.wn);
+    // Split-unipolar routing: a negative input drives the opposite lines.
+    if (t.neg) lines(t.neg, t.wn, t.wp);
     float pp[R * V], pn[R * V];
     std::memcpy(pp, p, sizeof pp);
     std::memcpy(pn, n, sizeof pn);

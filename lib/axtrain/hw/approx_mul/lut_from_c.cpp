@@ -1,6 +1,7 @@
 #include "axtrain/hw/approx_mul/lut_from_c.h"
 
 #include <cstdlib>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <sstream>
 
@@ -44,6 +45,26 @@ struct TempDir {
     fs::remove_all(path, ec);
   }
 };
+
+// A wait status as words: "exit 3", "killed by signal 9".
+std::string status_text(int status) {
+  if (status == -1) return "could not start /bin/sh";
+  // a shell reports a child killed by signal N as exit 128 + N
+  if (WIFEXITED(status) && WEXITSTATUS(status) > 128 && WEXITSTATUS(status) < 128 + 65)
+    return fmt::format("killed by signal {}", WEXITSTATUS(status) - 128);
+  if (WIFEXITED(status)) return fmt::format("exit {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
+  return fmt::format("wait status {}", status);
+}
+
+// Runs `command` under coreutils timeout; throws DataError naming `what` when it runs too long.
+int run_limited(const std::string& command, int seconds, const std::string& what) {
+  const std::string limited = fmt::format("timeout -k 5 {} /bin/sh -c {}", seconds, shell_quote(command));
+  int status = std::system(limited.c_str());
+  if (WIFEXITED(status) && (WEXITSTATUS(status) == 124 || WEXITSTATUS(status) == 137))
+    throw DataError(fmt::format("{} did not finish within {} s (a function that never returns?); stopped", what, seconds));
+  return status;
+}
 
 std::string tail(const std::string& text, std::size_t max_chars = 4000) {
   return text.size() <= max_chars ? text : "..." + text.substr(text.size() - max_chars);
@@ -102,19 +123,19 @@ void lut_from_c(const LutFromC& r) {
   std::string compile = fmt::format("cd {} && {} -O1 -o {} {} > {} 2>&1", shell_quote(tmp.path.string()),
                                     shell_quote(cc), shell_quote(exe.string()), shell_quote(drv.string()),
                                     shell_quote(log.string()));
-  int rc = std::system(compile.c_str());
+  int rc = run_limited(compile, r.timeout_s, fmt::format("{}: compiling the table driver with {}", r.source, cc));
   if (rc != 0) {
     std::string out = fs::exists(log) ? read_file(log.string()) : "";
-    throw DataError(fmt::format("{}: compiling the table driver for function '{}' with {} failed (exit {}):\n{}",
-                                r.source, r.function, cc, rc, tail(out)));
+    throw DataError(fmt::format("{}: compiling the table driver for function '{}' with {} failed ({}):\n{}",
+                                r.source, r.function, cc, status_text(rc), tail(out)));
   }
-  std::string run = fmt::format("cd {} && {} > {} 2> {}", shell_quote(tmp.path.string()), shell_quote(exe.string()),
+  std::string run = fmt::format("cd {} && exec {} > {} 2> {}", shell_quote(tmp.path.string()), shell_quote(exe.string()),
                                 shell_quote(table.string()), shell_quote(log.string()));
-  rc = std::system(run.c_str());
+  rc = run_limited(run, r.timeout_s, fmt::format("{}: tabulating '{}'", r.source, r.function));
   if (rc != 0) {
     std::string out = fs::exists(log) ? read_file(log.string()) : "";
-    throw DataError(fmt::format("{}: the table driver for '{}' failed (exit {}):\n{}", r.source, r.function, rc,
-                                tail(out)));
+    throw DataError(fmt::format("{}: the table driver for '{}' failed ({}):\n{}", r.source, r.function,
+                                status_text(rc), tail(out)));
   }
   std::shared_ptr<const TableMultiplier> t;
   try {

@@ -19,13 +19,15 @@ struct LutFromC {
   int bits = 8;                // operand width n, 1..8
   bool first_arg_is_a = true;  // --signature ab (true) or ba (false)
   std::string out;             // the table to write (text format with a header line)
+  int timeout_s = 120;         // limit of the compile and of the tabulation, each (seconds)
 };
 
 // Absolute path of an executable found on PATH, or "" when there is none.
 std::string find_on_path(const std::string& name);
 
 // Writes the table; UsageError when no C compiler is found, DataError (with the compiler's
-// output) when compilation or the run fails or the outputs do not fit 2n bits.
+// output) when compilation or the run fails, takes longer than timeout_s (e.g. a function that
+// never returns), or the outputs do not fit 2n bits. Failures report the exit status or signal.
 void lut_from_c(const LutFromC& request);
 
 }  // namespace ax::hw::amul
