@@ -228,14 +228,7 @@ torch::Tensor IntegerMac::run(const torch::Tensor& x_codes, const torch::Tensor&
 
   if (circuit_->has_shift_form()) {
     torch::Tensor dense = run_dense(x, w, g, op);
-    if (dense.defined()) {
-      if (op.kind == MacOp::Kind::Linear) {
-        if (lead.empty()) return dense;
-        lead.push_back(O);
-        return dense.reshape(lead);
-      }
-      return dense;
-    }
+    if (dense.defined()) return op.kind == MacOp::Kind::Linear ? output_shape(dense) : dense;  // conv: shaped
   }
   if (uses_lut() && acc32) {
     torch::Tensor e = run_expanded(x, w, g);
