@@ -8,6 +8,7 @@
 #include "axtrain/core/errors.h"
 #include "axtrain/hw/analog/kernel.h"
 #include "axtrain/hw/analog/proxy.h"
+#include "axtrain/hw/mac/geometry.h"
 
 namespace ax::hw {
 
@@ -172,7 +173,7 @@ AnalogHardware::Run AnalogHardware::run(const torch::Tensor& x, const torch::Ten
     adc.full_scale = rg.fs;
     r.step = rg.fs / static_cast<double>(adc.levels);
   }
-  analog::RunResult res = analog::run(rows_of(r.q.xc, op), r.q.wc, op, A, adc, r.q.max_x, r.q.max_w);
+  analog::RunResult res = analog::run(rows_of(r.q.xc, op), r.q.wc, op, A, adc, r.q.max_x, r.q.max_w, &cache_);
   partial_sums_ += res.partial_sums;
   saturated_ += res.saturated;
   r.acc = res.acc;
@@ -186,8 +187,7 @@ AnalogHardware::Run AnalogHardware::run(const torch::Tensor& x, const torch::Ten
 
 torch::Tensor AnalogHardware::exact(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
   Run r = run(x, w, op);
-  torch::Tensor y = r.acc.to(torch::kFloat64) * (r.step * r.q.sa * r.q.sw);
-  return y.to(x.options());
+  return mac::scale_output(r.acc, r.step * r.q.sa * r.q.sw, x.scalar_type(), x.device());
 }
 
 IntegerTrace AnalogHardware::trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {

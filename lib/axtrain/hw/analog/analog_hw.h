@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "axtrain/hw/analog/analog.h"
+#include "axtrain/hw/mac/weight_cache.h"
 
 namespace ax::hw {
 
@@ -67,6 +68,7 @@ class AnalogHardware final : public LayerHardware {
   torch::Tensor full_scale_, proxy_clamp_, calibrated_;
   std::vector<std::int64_t> hist_;  // calibration histogram (freed once frozen)
   std::int64_t hist_width_ = 0;
+  mac::WeightCache cache_;  // packed array weights, reused while the weight codes are unchanged
   bool in_forward_ = false, calibrated_this_forward_ = false;
   std::int64_t partial_sums_ = 0, saturated_ = 0;  // since reset_stats()
 };

@@ -115,13 +115,13 @@ std::int64_t arrays_per_output(const torch::Tensor& wc, std::int64_t array_size)
 }
 
 RunResult run(const torch::Tensor& xc_in, const torch::Tensor& wc_in, const MacOp& op,
-              std::int64_t A, const Adc& adc, std::int64_t max_x, std::int64_t max_w) {
+              std::int64_t A, const Adc& adc, std::int64_t max_x, std::int64_t max_w, mac::WeightCache* cache) {
   torch::Tensor xc = xc_in.contiguous(), wc = wc_in.contiguous();
   const Geometry g = mac::geometry(xc.sizes(), wc.sizes(), op, "analog");
   if (xc.numel() > 0 && wc.numel() > 0) {
     if (max_x < 0) max_x = xc.abs().max().item<std::int64_t>();
     if (max_w < 0) max_w = wc.abs().max().item<std::int64_t>();
-    if (max_partial_sum(A, max_x, max_w) < kTileExactBound) return run_tiles(xc, wc, g, A, adc);
+    if (max_partial_sum(A, max_x, max_w) < kTileExactBound) return run_tiles(xc, wc, g, A, adc, cache);
   }
   const std::vector<Packed> w = pack(wc, g);
   torch::Tensor acc = g.conv ? torch::empty({g.N, g.O, g.Hout, g.Wout}, torch::kInt64)

@@ -17,6 +17,10 @@
 
 #include "axtrain/hw/mac_op.h"
 
+namespace ax::hw::mac {
+class WeightCache;
+}
+
 namespace ax::hw::analog {
 
 // The ADC of every array line of a layer.
@@ -39,8 +43,10 @@ double max_partial_sum(std::int64_t array_size, std::int64_t max_input, std::int
 // Runs the layer. xc: int32 [N, in] or [N, C, H, W]; wc: int32 [O, in] or [O, C/g, kh, kw].
 // Requires max_partial_sum(...) < 2^31 (checked by the caller). max_x, max_w: bounds on |xc| and
 // |wc| (the quantisers' ranges) that pick the fp32 tile path; −1: taken from the tensors.
+// `cache` (optional, the layer's) keeps the packed weights of the tile path between calls.
 RunResult run(const torch::Tensor& xc, const torch::Tensor& wc, const MacOp& op,
-              std::int64_t array_size, const Adc& adc, std::int64_t max_x = -1, std::int64_t max_w = -1);
+              std::int64_t array_size, const Adc& adc, std::int64_t max_x = -1, std::int64_t max_w = -1,
+              mac::WeightCache* cache = nullptr);
 
 // Histogram of every partial sum P⁺ and P⁻ of the layer: hist[P / width] += 1. hist must have
 // at least max_P / width + 1 entries; counts are added to what it holds.

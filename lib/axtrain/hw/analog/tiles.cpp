@@ -8,6 +8,8 @@
 
 #include <ATen/Parallel.h>
 
+#include "axtrain/hw/mac/weight_cache.h"
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define AX_TILE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
@@ -78,16 +80,23 @@ AX_TILE_CLONES std::int64_t tile(const TileArgs& t, double* __restrict acc) {
 }  // namespace
 
 RunResult run_tiles(const torch::Tensor& xc_in, const torch::Tensor& wc_in, const mac::Geometry& g,
-                    std::int64_t A, const Adc& adc) {
+                    std::int64_t A, const Adc& adc, mac::WeightCache* cache) {
   const torch::Tensor xc = xc_in.contiguous(), wc = wc_in.contiguous();
   const std::int64_t Kg = g.Kg(), Og = g.Og(), Og_pad = (Og + V - 1) / V * V, L = g.L();
-  const std::int32_t* wcp = wc.data_ptr<std::int32_t>();
-  const std::vector<float> wpos = mac::pack_weights<float>(wcp, g, Og_pad, [](std::int32_t v) {
-    return v > 0 ? static_cast<float>(v) : 0.f;
-  });
-  const std::vector<float> wneg = mac::pack_weights<float>(wcp, g, Og_pad, [](std::int32_t v) {
-    return v < 0 ? static_cast<float>(-v) : 0.f;
-  });
+  struct Packed {
+    std::vector<float> pos, neg;
+  };
+  auto pack = [&] {
+    const std::int32_t* wcp = wc.data_ptr<std::int32_t>();
+    Packed p;
+    p.pos = mac::pack_weights<float>(wcp, g, Og_pad, [](std::int32_t v) { return v > 0 ? static_cast<float>(v) : 0.f; });
+    p.neg = mac::pack_weights<float>(wcp, g, Og_pad, [](std::int32_t v) { return v < 0 ? static_cast<float>(-v) : 0.f; });
+    return p;
+  };
+  const std::shared_ptr<const Packed> packed =
+      cache ? cache->get<Packed>(wc, {static_cast<double>(g.groups)}, pack) : std::make_shared<const Packed>(pack());
+  const std::vector<float>& wpos = packed->pos;
+  const std::vector<float>& wneg = packed->neg;
   // Input magnitudes per line as fp32 (exact: |a| ≤ 65535).
   const bool signed_inputs = xc.numel() > 0 && xc.min().item<std::int32_t>() < 0;
   // Unsigned inputs (the usual case) are unrolled straight from the int32 codes.

@@ -16,13 +16,18 @@
 #include "axtrain/hw/analog/kernel.h"
 #include "axtrain/hw/mac/geometry.h"
 
+namespace ax::hw::mac {
+class WeightCache;
+}
+
 namespace ax::hw::analog {
 
 // Largest partial sum (array_size · max|a| · max|w|) for which run_tiles is exact.
 constexpr double kTileExactBound = 16777216.0;  // 2^24
 
 // The same contract as run() (kernel.h) for int32 codes xc [N, in] / [N, C, H, W] and wc.
+// `cache` (optional, the layer's) keeps the packed weights between calls.
 RunResult run_tiles(const torch::Tensor& xc, const torch::Tensor& wc, const mac::Geometry& g,
-                    std::int64_t array_size, const Adc& adc);
+                    std::int64_t array_size, const Adc& adc, mac::WeightCache* cache = nullptr);
 
 }  // namespace ax::hw::analog

@@ -4,6 +4,8 @@
 
 #include "axtrain/config/section.h"
 #include "axtrain/hw/approx_mul/proxy.h"
+#include "axtrain/hw/mac/geometry.h"
+#include "axtrain/hw/mac/weight_cache.h"
 
 namespace ax::hw {
 
@@ -26,8 +28,7 @@ class ApproxMulHardware final : public LayerHardware {
 
   torch::Tensor exact(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) override {
     IntegerTrace t = trace_impl(x, w, op, false);
-    torch::Tensor y = t.exact_int.to(torch::kFloat64) * (t.input_scale * t.weight_scale);
-    return y.to(x.device(), x.scalar_type());
+    return mac::scale_output(t.exact_int, t.input_scale * t.weight_scale, x.scalar_type(), x.device());
   }
 
   IntegerTrace trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) override {
@@ -43,13 +44,14 @@ class ApproxMulHardware final : public LayerHardware {
     t.weight_scale = qw.scale;
     t.input_int = quantize_codes(x.detach(), qx);
     t.weight_int = quantize_codes(w.detach(), qw);
-    t.exact_int = o_->engine->run(t.input_int, t.weight_int, op);
+    t.exact_int = o_->engine->run(t.input_int, t.weight_int, op, &cache_);
     if (int64) t.exact_int = t.exact_int.to(torch::kInt64);
     t.exact_int_unit = "sum of signed approximate products sign(a)·sign(w)·M(|a|,|w|)";
     return t;
   }
 
   std::shared_ptr<const ApproxMulOptions> o_;
+  mac::WeightCache cache_;  // this layer's weight-derived kernel data (engine.h)
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "axtrain/hw/approx_mul/kernels.h"
 #include "axtrain/hw/mac/geometry.h"
 #include "axtrain/hw/mac/threads.h"
+#include "axtrain/hw/mac/weight_cache.h"
 
 namespace ax::hw::amul {
 
@@ -39,6 +40,44 @@ std::int64_t gather_patch(const std::int32_t* x, const Geometry& g, std::int64_t
 }
 
 inline std::int32_t iabs(std::int32_t v) { return v < 0 ? -v : v; }
+
+// build() through the layer's cache when it has one.
+template <class T, class Build>
+std::shared_ptr<const T> cached(mac::WeightCache* cache, const torch::Tensor& key, std::vector<double> extra,
+                                Build&& build) {
+  if (!cache) return std::make_shared<const T>(build());
+  return cache->get<T>(key, std::move(extra), std::forward<Build>(build));
+}
+
+// Smallest and largest code of x in one parallel pass.
+std::pair<std::int32_t, std::int32_t> min_max(const std::int32_t* x, std::int64_t n) {
+  const int slots = at::get_num_threads();
+  std::vector<std::int32_t> lo(static_cast<std::size_t>(slots), std::numeric_limits<std::int32_t>::max());
+  std::vector<std::int32_t> hi(static_cast<std::size_t>(slots), std::numeric_limits<std::int32_t>::min());
+  at::parallel_for(0, n, 65536, [&](std::int64_t b, std::int64_t e) {
+    std::int32_t l = std::numeric_limits<std::int32_t>::max(), h = std::numeric_limits<std::int32_t>::min();
+    for (std::int64_t i = b; i < e; ++i) {
+      l = std::min(l, x[i]);
+      h = std::max(h, x[i]);
+    }
+    const auto t = static_cast<std::size_t>(at::get_thread_num());
+    lo[t] = std::min(lo[t], l);
+    hi[t] = std::max(hi[t], h);
+  });
+  return {*std::min_element(lo.begin(), lo.end()), *std::max_element(hi.begin(), hi.end())};
+}
+
+// DRUM/exact weights transformed once: t(w) in fp64 and max |t(w)|.
+struct DenseWeights {
+  torch::Tensor t;
+  double max_abs = 0;
+};
+
+// The expanded table [G][Kg][Ar][Op] of one weight tensor (int16 when every product fits).
+struct ExpandedTable {
+  std::vector<std::int16_t> t16;
+  std::vector<std::int32_t> t32;
+};
 
 }  // namespace
 
@@ -81,7 +120,7 @@ bool IntegerMac::int32_accumulator(std::int64_t fan_in) const {
 // uses the int64 shift kernel). fp64 convolutions run on LibTorch's im2col + dgemm (oneDNN,
 // whose Winograd paths would not be exact, has no fp64 kernels).
 torch::Tensor IntegerMac::run_dense(const torch::Tensor& x, const torch::Tensor& w, const mac::Geometry& g,
-                                    const MacOp& op) const {
+                                    const MacOp& op, mac::WeightCache* cache) const {
   auto transform = [this](const torch::Tensor& codes, double* max_abs) {
     torch::Tensor out = torch::empty(codes.sizes(), torch::kFloat64);
     const std::int32_t* c = codes.data_ptr<std::int32_t>();
@@ -104,10 +143,15 @@ torch::Tensor IntegerMac::run_dense(const torch::Tensor& x, const torch::Tensor&
     *max_abs = *std::max_element(part.begin(), part.end());
     return out;
   };
-  double tx_max = 0, tw_max = 0;
-  torch::Tensor tw = transform(w, &tw_max);
+  auto wt = cached<DenseWeights>(cache, w, {1.0}, [&] {
+    DenseWeights d;
+    d.t = transform(w, &d.max_abs);
+    return d;
+  });
+  const torch::Tensor& tw = wt->t;
+  double tx_max = 0;
   torch::Tensor tx = transform(x, &tx_max);
-  if (static_cast<double>(g.Kg()) * tx_max * tw_max >= 9007199254740992.0) return {};  // 2^53
+  if (static_cast<double>(g.Kg()) * tx_max * wt->max_abs >= 9007199254740992.0) return {};  // 2^53
   if (!g.conv) return at::mm(tx, tw.t()).to(torch::kInt64);
   // Convolutions: tasks of a few samples and one group, each its own im2col and one dgemm on its
   // own thread. (LibTorch's fp64 convolution calls the pthread OpenBLAS once per sample from
@@ -140,34 +184,43 @@ torch::Tensor IntegerMac::run_dense(const torch::Tensor& x, const torch::Tensor&
   return y.view({g.N, g.O, g.Hout, g.Wout});
 }
 
-torch::Tensor IntegerMac::run_expanded(const torch::Tensor& x, const torch::Tensor& w, const mac::Geometry& g) const {
+torch::Tensor IntegerMac::run_expanded(const torch::Tensor& x, const torch::Tensor& w, const mac::Geometry& g,
+                                       bool negative, mac::WeightCache* cache) const {
   const std::int64_t Kg = g.Kg(), Og = g.Og(), O = g.O, G = g.groups, Op = (Og + 31) / 32 * 32;
-  // Table rows: one per activation value that can occur, then the all-zero padding row.
-  const bool negative = x.numel() > 0 && x.min().item<std::int32_t>() < 0;
+  // Table rows: one per activation value that can occur (negative ones only when x has some),
+  // then the all-zero padding row.
   const std::int64_t base = negative ? a_max_ : 0, Ar = (negative ? 2 * a_max_ + 1 : a_max_ + 1) + 1, pad = Ar - 1;
   const bool i16 = max_abs_product_ <= 32767;
   const double bytes = static_cast<double>(G * Kg * Ar * Op) * (i16 ? 2.0 : 4.0);
   if (bytes > expanded_limit_bytes) return {};  // too large a table: the gather kernel
-  const std::int32_t off = static_cast<std::int32_t>(w_max_);
-  const std::vector<std::int32_t> widx = pack_weights(w.data_ptr<std::int32_t>(), g, [off](std::int32_t v) { return v + off; });
-  std::vector<std::int16_t> t16(i16 ? static_cast<std::size_t>(G * Kg * Ar * Op) : 0);
-  std::vector<std::int32_t> t32(i16 ? 0 : static_cast<std::size_t>(G * Kg * Ar * Op));
-  at::parallel_for(0, G * Kg, 8, [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t gk = b; gk < e; ++gk) {
-      const std::int32_t* wk = widx.data() + gk * Og;
-      for (std::int64_t i = 0; i < Ar; ++i) {
-        const std::int64_t at = (gk * Ar + i) * Op;
-        const std::int64_t a = i - base;
-        const std::int32_t* row = lut_.data() + (a < 0 ? -a : a) * lut_stride_;
-        for (std::int64_t o = 0; o < Op; ++o) {
-          std::int32_t v = 0;
-          if (i != pad && o < Og) v = a < 0 ? -row[wk[o]] : row[wk[o]];
-          if (i16) t16[static_cast<std::size_t>(at + o)] = static_cast<std::int16_t>(v);
-          else t32[static_cast<std::size_t>(at + o)] = v;
+  auto table = cached<ExpandedTable>(cache, w, {2.0, negative ? 1.0 : 0.0, static_cast<double>(G)}, [&] {
+    const std::int32_t off = static_cast<std::int32_t>(w_max_);
+    const std::vector<std::int32_t> widx = pack_weights(w.data_ptr<std::int32_t>(), g, [off](std::int32_t v) { return v + off; });
+    ExpandedTable tb;
+    std::vector<std::int16_t>& t16 = tb.t16;
+    std::vector<std::int32_t>& t32 = tb.t32;
+    t16.resize(i16 ? static_cast<std::size_t>(G * Kg * Ar * Op) : 0);
+    t32.resize(i16 ? 0 : static_cast<std::size_t>(G * Kg * Ar * Op));
+    at::parallel_for(0, G * Kg, 8, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t gk = b; gk < e; ++gk) {
+        const std::int32_t* wk = widx.data() + gk * Og;
+        for (std::int64_t i = 0; i < Ar; ++i) {
+          const std::int64_t at = (gk * Ar + i) * Op;
+          const std::int64_t a = i - base;
+          const std::int32_t* row = lut_.data() + (a < 0 ? -a : a) * lut_stride_;
+          for (std::int64_t o = 0; o < Op; ++o) {
+            std::int32_t v = 0;
+            if (i != pad && o < Og) v = a < 0 ? -row[wk[o]] : row[wk[o]];
+            if (i16) t16[static_cast<std::size_t>(at + o)] = static_cast<std::int16_t>(v);
+            else t32[static_cast<std::size_t>(at + o)] = v;
+          }
         }
       }
-    }
+    });
+    return tb;
   });
+  const std::vector<std::int16_t>& t16 = table->t16;
+  const std::vector<std::int32_t>& t32 = table->t32;
   torch::Tensor acc = torch::empty({g.rows(), O}, torch::kInt32);
   std::int32_t* out = acc.data_ptr<std::int32_t>();
   const std::int32_t* xp = x.data_ptr<std::int32_t>();
@@ -195,7 +248,8 @@ torch::Tensor IntegerMac::run_expanded(const torch::Tensor& x, const torch::Tens
   return acc;
 }
 
-torch::Tensor IntegerMac::run(const torch::Tensor& x_codes, const torch::Tensor& w_codes, const MacOp& op) const {
+torch::Tensor IntegerMac::run(const torch::Tensor& x_codes, const torch::Tensor& w_codes, const MacOp& op,
+                              mac::WeightCache* cache) const {
   torch::Tensor x = x_codes.to(torch::kCPU, torch::kInt32).contiguous();
   torch::Tensor w = w_codes.to(torch::kCPU, torch::kInt32).contiguous();
   std::vector<std::int64_t> lead;  // leading dims of a linear input with more than 2 dims
@@ -205,7 +259,8 @@ torch::Tensor IntegerMac::run(const torch::Tensor& x_codes, const torch::Tensor&
     x = x.reshape({-1, x.size(-1)});
   }
   const Geometry g = mac::geometry(x.sizes(), w.sizes(), op, "approx_mul");
-  TORCH_CHECK(x.abs().max().item<std::int64_t>() <= a_max_ || x.numel() == 0,
+  const auto [x_min, x_max] = min_max(x.data_ptr<std::int32_t>(), x.numel());
+  TORCH_CHECK(x.numel() == 0 || (x_max <= a_max_ && -static_cast<std::int64_t>(x_min) <= a_max_),
               "approx_mul: an input code exceeds the configured magnitude ", a_max_);
   TORCH_CHECK(w.abs().max().item<std::int64_t>() <= w_max_ || w.numel() == 0,
               "approx_mul: a weight code exceeds the configured magnitude ", w_max_);
@@ -227,16 +282,19 @@ torch::Tensor IntegerMac::run(const torch::Tensor& x_codes, const torch::Tensor&
   };
 
   if (circuit_->has_shift_form()) {
-    torch::Tensor dense = run_dense(x, w, g, op);
+    torch::Tensor dense = run_dense(x, w, g, op, cache);
     if (dense.defined()) return op.kind == MacOp::Kind::Linear ? output_shape(dense) : dense;  // conv: shaped
   }
   if (uses_lut() && acc32) {
-    torch::Tensor e = run_expanded(x, w, g);
+    torch::Tensor e = run_expanded(x, w, g, x.numel() > 0 && x_min < 0, cache);
     if (e.defined()) return output_shape(e);
   }
   if (uses_lut()) {
     const std::int32_t off = static_cast<std::int32_t>(w_max_);
-    std::vector<std::int32_t> widx = pack_weights(wp, g, [off](std::int32_t v) { return v + off; });
+    auto packed = cached<std::vector<std::int32_t>>(cache, w, {3.0, static_cast<double>(g.groups)}, [&] {
+      return pack_weights(wp, g, [off](std::int32_t v) { return v + off; });
+    });
+    const std::vector<std::int32_t>& widx = *packed;
     at::parallel_for(0, R, grain, [&](std::int64_t begin, std::int64_t end) {
       std::vector<std::int32_t> kidx(Kg), aval(Kg);
       for (std::int64_t r = begin; r < end; ++r) {

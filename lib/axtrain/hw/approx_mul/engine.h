@@ -14,7 +14,9 @@
 //   shift (drum/exact beyond the fp64 bound)  per operand mantissa m and shift s precomputed once;
 //                     product = (m_a·m_w) << (s_a+s_w); int64.
 //   pair  (udm, n > 8) the multiplier's function per pair (slow, scalar); int64.
-// Rows run in parallel (at::parallel_for).
+// Rows run in parallel (at::parallel_for). What depends on the weights alone (the expanded table,
+// packed weight codes, DRUM's transformed weights) is kept in the caller's mac::WeightCache, so
+// evaluation batches and the second use within a step reuse it.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -27,6 +29,7 @@
 
 namespace ax::hw::mac {
 struct Geometry;
+class WeightCache;
 }
 
 namespace ax::hw::amul {
@@ -41,7 +44,9 @@ class IntegerMac {
 
   // x_codes: [N, in] (linear) or [N, C, H, W] (conv); w_codes: [O, in] or [O, C/g, kh, kw]; both
   // integral (any dtype, CPU). Returns the accumulator, int32 or int64, in the op's output shape.
-  torch::Tensor run(const torch::Tensor& x_codes, const torch::Tensor& w_codes, const MacOp& op) const;
+  // `cache` (optional, one per layer) keeps the weight-derived data between calls.
+  torch::Tensor run(const torch::Tensor& x_codes, const torch::Tensor& w_codes, const MacOp& op,
+                    mac::WeightCache* cache = nullptr) const;
 
   // The product of signed codes a and w exactly as run() forms it (for tests).
   std::int64_t product(std::int64_t a, std::int64_t w) const;
@@ -55,10 +60,11 @@ class IntegerMac {
  private:
   // The expanded-LUT path (kernels.h) for n ≤ 8 with int32 accumulators: acc [rows, O] int32, or
   // undefined when its table would be too large.
-  torch::Tensor run_expanded(const torch::Tensor& x, const torch::Tensor& w, const mac::Geometry& g) const;
+  torch::Tensor run_expanded(const torch::Tensor& x, const torch::Tensor& w, const mac::Geometry& g,
+                             bool negative, mac::WeightCache* cache) const;
   // The dense path (see above); undefined when the fp64 bound does not hold.
   torch::Tensor run_dense(const torch::Tensor& x, const torch::Tensor& w, const mac::Geometry& g,
-                          const MacOp& op) const;
+                          const MacOp& op, mac::WeightCache* cache) const;
   std::shared_ptr<const Multiplier> circuit_;
   Port port_;
   std::int64_t a_max_, w_max_;

@@ -1,5 +1,6 @@
 #include "axtrain/hw/mac/geometry.h"
 
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 namespace ax::hw::mac {
@@ -51,6 +52,35 @@ MacOp load(torch::autograd::AutogradContext* ctx) {
   op.dilation = ctx->saved_data["mac.dilation"].toInt();
   op.groups = ctx->saved_data["mac.groups"].toInt();
   return op;
+}
+
+namespace {
+template <class A, class Y>
+void scale_into(const A* a, Y* y, std::int64_t n, double scale) {
+  at::parallel_for(0, n, 32768, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) y[i] = static_cast<Y>(static_cast<double>(a[i]) * scale);
+  });
+}
+
+template <class A>
+torch::Tensor scale_from(const torch::Tensor& acc, double scale, torch::ScalarType dtype) {
+  torch::Tensor y = torch::empty(acc.sizes(), acc.options().dtype(dtype));
+  const A* a = acc.data_ptr<A>();
+  if (dtype == torch::kFloat32) scale_into(a, y.data_ptr<float>(), acc.numel(), scale);
+  else scale_into(a, y.data_ptr<double>(), acc.numel(), scale);
+  return y;
+}
+}  // namespace
+
+torch::Tensor scale_output(const torch::Tensor& acc_in, double scale, torch::ScalarType dtype, torch::Device device) {
+  torch::Tensor acc = acc_in.contiguous();
+  const bool fast = acc.device().is_cpu() && (dtype == torch::kFloat32 || dtype == torch::kFloat64) &&
+                    (acc.scalar_type() == torch::kInt32 || acc.scalar_type() == torch::kInt64);
+  torch::Tensor y;
+  if (!fast) y = (acc.to(torch::kFloat64) * scale).to(dtype);
+  else if (acc.scalar_type() == torch::kInt32) y = scale_from<std::int32_t>(acc, scale, dtype);
+  else y = scale_from<std::int64_t>(acc, scale, dtype);
+  return y.to(device);
 }
 
 }  // namespace ax::hw::mac

@@ -128,6 +128,11 @@ std::vector<T> pack_weights(const S* w, const Geometry& g, std::int64_t Og_pad, 
   return out;
 }
 
+// An integer accumulator (int32/int64, CPU) times `scale` as the layer's output: each element is
+// double(acc) · scale rounded once to `dtype` — the same bits as acc.to(kFloat64) * scale followed
+// by .to(dtype), in one parallel pass instead of three — then moved to `device`.
+torch::Tensor scale_output(const torch::Tensor& acc, double scale, torch::ScalarType dtype, torch::Device device);
+
 // The MacOp of a custom autograd function, saved in forward and read back in backward.
 void save(torch::autograd::AutogradContext* ctx, const MacOp& op);
 MacOp load(torch::autograd::AutogradContext* ctx);
