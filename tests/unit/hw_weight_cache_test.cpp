@@ -158,5 +158,27 @@ TEST(WeightCache, AnalogTilesFollowInPlaceWeightChanges) {
       false, [&](const torch::Tensor& a, const torch::Tensor& w, const MacOp& op) { return reference(a, w, op, m); });
 }
 
+// SC: the uncached path is checked against the per-bit reference in hw_sc_test.cpp; here a layer
+// that keeps its weight streams must give what a fresh layer (nothing kept) gives, after the
+// weight levels change in place without a version bump.
+TEST(WeightCache, ScStreamsFollowInPlaceWeightChanges) {
+  const std::string yaml = "{type: sc, input: {scale: 0.03125, signed: true}, weight: {scale: 0.03125}}";
+  auto kept = test::make_hw(yaml);
+  kept->eval();
+  for (const Case& c : cases()) {
+    torch::manual_seed(12);
+    torch::Tensor x = torch::rand(c.x) * 2 - 1, w = (torch::rand(c.w) * 2 - 1) * 0.9;
+    for (int round = 0; round < 3; ++round) {
+      if (round == 2) {
+        float* p = w.data_ptr<float>();
+        p[0] = p[0] > 0.2f ? -0.5f : 0.7f;
+        p[w.numel() - 1] = 0.f;
+      }
+      torch::Tensor want = test::make_hw(yaml)->exact(x, w, c.op);
+      EXPECT_TRUE(torch::equal(kept->exact(x, w, c.op), want)) << "round " << round;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ax

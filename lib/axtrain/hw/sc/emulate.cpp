@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "axtrain/core/errors.h"
+#include "axtrain/hw/mac/weight_cache.h"
 
 namespace ax::hw::sc {
 
@@ -77,39 +78,24 @@ std::vector<T> streams(const StreamEncoder& enc, const torch::Tensor& levels, co
   return out;
 }
 
+// Weight rows [G][S][j][lanes · Og], j = (h · Cg + c) · k² + ky · k + kx (h = 1: the x⁻ half),
+// from the weight levels: encoded streams (with flips when configured) in the kernel's order.
+// flip_seeds: the W⁺ and W⁻ flip seeds (used when flip_rate > 0).
 template <class T>
-Emulation run(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const ConvGeometry& g0,
-              bool split) {
+std::vector<T> weight_rows(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const ConvGeometry& g0,
+                           bool split, const std::uint64_t* flip_seeds) {
   const bool bipolar = o.encoding == Encoding::Bipolar;
   const int slices = enc.slices();
   const std::int64_t period = enc.period(), kk = g0.kh * g0.kw, groups = g0.groups;
   const std::int64_t cg = g0.Cg(), og = g0.Og(), nw = g0.O * cg * kk;
-
-  // Activation streams [S][N][C'][H][W]; with split, group g holds its x⁺ then its x⁻ channels.
-  ConvGeometry g = g0;
-  torch::Tensor a = lv.x_pos.reshape({g0.N, g0.C, g0.H, g0.W});
-  if (split) {
-    torch::Tensor an = lv.x_neg.reshape({g0.N, groups, 1, cg, g0.H, g0.W});
-    a = torch::cat({a.reshape({g0.N, groups, 1, cg, g0.H, g0.W}), an}, 2);
-    a = a.reshape({g0.N, 2 * g0.C, g0.H, g0.W});
-    g.C = 2 * g0.C;
-  }
-  const std::int64_t per_sample = g.C * g.H * g.W;
-  std::vector<T> acts = streams<T>(enc, a, phases(o.phase_mode, per_sample, g.N, o.input_offset, period));
   std::vector<T> wpos = streams<T>(enc, lv.w_pos, phases(o.phase_mode, nw, 1, o.weight_pos_offset, period));
   std::vector<T> wneg;
   if (!bipolar)
     wneg = streams<T>(enc, lv.w_neg, phases(o.phase_mode, nw, 1, o.weight_neg_offset, period));
-
   if (o.flip_rate > 0.0) {
-    torch::Tensor seeds = torch::randint(0, std::int64_t{1} << 62, {3}, torch::kInt64);
-    auto seed = [&](int i) { return static_cast<std::uint64_t>(seeds[i].item<std::int64_t>()); };
-    flip_bits(acts.data(), static_cast<std::int64_t>(acts.size()), o.flip_rate, seed(0));
-    flip_bits(wpos.data(), static_cast<std::int64_t>(wpos.size()), o.flip_rate, seed(1));
-    if (!wneg.empty()) flip_bits(wneg.data(), static_cast<std::int64_t>(wneg.size()), o.flip_rate, seed(2));
+    flip_bits(wpos.data(), static_cast<std::int64_t>(wpos.size()), o.flip_rate, flip_seeds[0]);
+    if (!wneg.empty()) flip_bits(wneg.data(), static_cast<std::int64_t>(wneg.size()), o.flip_rate, flip_seeds[1]);
   }
-
-  // Weight rows [G][S][j][lanes · Og], j = (h · Cg + c) · k² + ky · k + kx (h = 1: the x⁻ half).
   const std::int64_t lanes = bipolar ? 1 : 2, row = lanes * og, halves = split ? 2 : 1;
   const std::int64_t jn = halves * cg * kk;
   std::vector<T> rows(static_cast<std::size_t>(groups * slices * jn * row));
@@ -129,24 +115,59 @@ Emulation run(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, co
               }
             }
           }
+  return rows;
+}
+
+template <class T>
+Emulation run(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const ConvGeometry& g0,
+              bool split, mac::WeightCache* cache) {
+  const bool bipolar = o.encoding == Encoding::Bipolar;
+  const int slices = enc.slices();
+  const std::int64_t period = enc.period(), groups = g0.groups, cg = g0.Cg();
+
+  // Activation streams [S][N][C'][H][W]; with split, group g holds its x⁺ then its x⁻ channels.
+  ConvGeometry g = g0;
+  torch::Tensor a = lv.x_pos.reshape({g0.N, g0.C, g0.H, g0.W});
+  if (split) {
+    torch::Tensor an = lv.x_neg.reshape({g0.N, groups, 1, cg, g0.H, g0.W});
+    a = torch::cat({a.reshape({g0.N, groups, 1, cg, g0.H, g0.W}), an}, 2);
+    a = a.reshape({g0.N, 2 * g0.C, g0.H, g0.W});
+    g.C = 2 * g0.C;
+  }
+  const std::int64_t per_sample = g.C * g.H * g.W;
+  std::vector<T> acts = streams<T>(enc, a, phases(o.phase_mode, per_sample, g.N, o.input_offset, period));
+  std::uint64_t seeds[3] = {0, 0, 0};  // flips of activations, W⁺, W⁻
+  if (o.flip_rate > 0.0) {
+    torch::Tensor t = torch::randint(0, std::int64_t{1} << 62, {3}, torch::kInt64);
+    for (int i = 0; i < 3; ++i) seeds[i] = static_cast<std::uint64_t>(t[i].item<std::int64_t>());
+    flip_bits(acts.data(), static_cast<std::int64_t>(acts.size()), o.flip_rate, seeds[0]);
+  }
+  // Deterministic weight streams (index phases, no flips) depend on the weight levels alone: kept
+  // in the layer's cache while they are unchanged. Random phases and flips are drawn per call.
+  auto build = [&] { return weight_rows<T>(o, enc, lv, g0, split, seeds + 1); };
+  const bool keep = cache && o.phase_mode != PhaseMode::Random && o.flip_rate == 0.0;
+  const std::shared_ptr<const std::vector<T>> rows =
+      keep ? cache->get<std::vector<T>>(lv.w_neg.defined() ? torch::stack({lv.w_pos, lv.w_neg}) : lv.w_pos,
+                                        {split ? 1.0 : 0.0, static_cast<double>(groups), static_cast<double>(sizeof(T))}, build)
+           : std::make_shared<const std::vector<T>>(build());
 
   Emulation em;
   em.counts = torch::zeros({g.N, g.O, g.Hout, g.Wout}, torch::kInt32);
   Accumulate acc = bipolar ? Accumulate::Xnor : o.accumulate;
-  em.stats = sc_conv(g, slices, acc, acts.data(), rows.data(), em.counts.data_ptr<std::int32_t>());
+  em.stats = sc_conv(g, slices, acc, acts.data(), rows->data(), em.counts.data_ptr<std::int32_t>());
   return em;
 }
 }  // namespace
 
 Emulation emulate(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const MacOp& op,
-                  const torch::Tensor& x, const torch::Tensor& w) {
+                  const torch::Tensor& x, const torch::Tensor& w, mac::WeightCache* cache) {
   const bool linear = op.kind == MacOp::Kind::Linear;
   if (!linear && w.size(2) != w.size(3))
     throw ConfigError(fmt::format("sc: only square convolution kernels are supported (this layer has {}x{})", w.size(2), w.size(3)));
   const ConvGeometry g = mac::geometry(x.sizes(), w.sizes(), op, "sc");
   const bool split = lv.x_neg.defined();
-  Emulation em = o.stream_length == 32 ? run<std::uint32_t>(o, enc, lv, g, split)
-                                       : run<std::uint64_t>(o, enc, lv, g, split);
+  Emulation em = o.stream_length == 32 ? run<std::uint32_t>(o, enc, lv, g, split, cache)
+                                       : run<std::uint64_t>(o, enc, lv, g, split, cache);
   if (linear) em.counts = em.counts.reshape({g.N, g.O});
   return em;
 }

@@ -8,6 +8,10 @@
 #include "axtrain/hw/sc/options.h"
 #include "axtrain/hw/sc/streams.h"
 
+namespace ax::hw::mac {
+class WeightCache;
+}
+
 namespace ax::hw::sc {
 
 // How the operands are quantised for one call (shared by exact, trace and proxy).
@@ -38,8 +42,11 @@ struct Emulation {
 };
 
 // Runs the streams through the kernel. Randomness (random phases, flips) comes from torch's
-// default generator. CPU tensors (callers move CUDA inputs).
+// default generator. CPU tensors (callers move CUDA inputs). `cache` (optional, the layer's)
+// keeps the packed weight streams while the weight levels are unchanged (deterministic phases,
+// no flips).
 Emulation emulate(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const MacOp& op,
-                  const torch::Tensor& x_shape_like, const torch::Tensor& w_shape_like);
+                  const torch::Tensor& x_shape_like, const torch::Tensor& w_shape_like,
+                  mac::WeightCache* cache = nullptr);
 
 }  // namespace ax::hw::sc

@@ -3,6 +3,7 @@
 #include <map>
 #include <mutex>
 
+#include "axtrain/hw/mac/geometry.h"
 #include "axtrain/hw/sc/emulate.h"
 #include "axtrain/hw/sc/proxy.h"
 
@@ -35,30 +36,29 @@ struct Run {
 };
 
 Run run_streams(const ScOptions& o, const StreamEncoder& enc, const torch::Tensor& x0,
-                const torch::Tensor& w0, const MacOp& op) {
+                const torch::Tensor& w0, const MacOp& op, mac::WeightCache* cache) {
   torch::NoGradGuard g;
   torch::Tensor x = x0.detach().to(torch::kCPU), w = w0.detach().to(torch::kCPU);
   Run r;
   r.scales = choose_scales(o, x, w);
   r.levels = operand_levels(o, r.scales, x, w);
-  r.em = emulate(o, enc, r.levels, op, x, w);
+  r.em = emulate(o, enc, r.levels, op, x, w, cache);
   return r;
 }
 }  // namespace
 
 torch::Tensor ScHardware::exact(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
-  Run r = run_streams(o_, *enc_, x, w, op);
+  Run r = run_streams(o_, *enc_, x, w, op, &cache_);
   {
     torch::NoGradGuard g;
     counters_[0] += r.em.stats.rows;
     counters_[1] += r.em.stats.skipped;
   }
-  torch::Tensor y = r.em.counts.to(torch::kFloat64) * r.scales.output(o_.stream_length);
-  return y.to(x.options());  // back to the input's device and dtype
+  return mac::scale_output(r.em.counts, r.scales.output(o_.stream_length), x.scalar_type(), x.device());
 }
 
 IntegerTrace ScHardware::trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
-  Run r = run_streams(o_, *enc_, x, w, op);
+  Run r = run_streams(o_, *enc_, x, w, op, &cache_);
   IntegerTrace t;
   t.input_scale = r.scales.input;
   t.weight_scale = r.scales.weight;

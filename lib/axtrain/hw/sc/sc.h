@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "axtrain/hw/hardware.h"
+#include "axtrain/hw/mac/weight_cache.h"
 #include "axtrain/hw/sc/options.h"
 #include "axtrain/hw/sc/streams.h"
 
@@ -32,6 +33,7 @@ class ScHardware final : public LayerHardware {
   LayerInfo layer_;
   std::shared_ptr<const StreamEncoder> enc_;
   torch::Tensor counters_;  // int64 [words, skipped], a registered buffer
+  mac::WeightCache cache_;  // packed weight streams while the weight levels are unchanged
 };
 
 // The shared encoder (LFSR table) of a kind and length.
