@@ -1,5 +1,7 @@
 #include "axtrain/hw/hardware.h"
 
+#include <cmath>
+
 #include <torch/autograd.h>
 
 namespace ax::hw {
@@ -42,8 +44,45 @@ torch::Tensor LayerHardware::exact_gradient_path(const torch::Tensor& x, const t
   return proxy(x, w, op);
 }
 
+void LayerHardware::calibrate_inputs(std::int64_t batches) {
+  input_calibration_ = batches;
+  if (input_batches_.defined()) return;
+  input_max_abs_ = register_buffer("input_max_abs", torch::scalar_tensor(0.0, torch::kFloat64));
+  input_min_ = register_buffer("input_min", torch::scalar_tensor(0.0, torch::kFloat64));
+  input_batches_ = register_buffer("input_batches", torch::scalar_tensor(0, torch::kInt64));
+}
+
+std::optional<CalibratedRange> LayerHardware::input_range() const {
+  if (!input_calibration_ || input_batches_.item<std::int64_t>() == 0) return std::nullopt;
+  return CalibratedRange{input_max_abs_.item<double>(), input_min_.item<double>() < 0.0};
+}
+
+QuantParams LayerHardware::input_quant(const torch::Tensor& x, const QuantSpec& spec, bool allow_signed) const {
+  const std::optional<CalibratedRange> r = spec.calibrates() ? input_range() : std::nullopt;
+  return choose_quant(x, spec, allow_signed, r ? &*r : nullptr);
+}
+
+std::int64_t LayerHardware::calibration_batches_left() const {
+  if (!input_calibration_) return 0;
+  return std::max<std::int64_t>(0, input_calibration_ - input_batches_.item<std::int64_t>());
+}
+
+void LayerHardware::observe_input(const torch::Tensor& x, Mode mode) {
+  if (!input_calibration_ || mode == Mode::Ideal || !is_training() || x.numel() == 0) return;
+  const std::int64_t done = input_batches_.item<std::int64_t>();
+  if (done >= input_calibration_) return;
+  torch::NoGradGuard g;
+  torch::Tensor xd = x.detach();
+  const double m = xd.abs().max().item<double>(), lo = xd.min().item<double>();
+  if (!std::isfinite(m)) return;  // a diverged batch does not set a chip's scale
+  input_max_abs_.fill_(done == 0 ? m : std::max(m, input_max_abs_.item<double>()));
+  input_min_.fill_(done == 0 ? lo : std::min(lo, input_min_.item<double>()));
+  input_batches_.fill_(done + 1);
+}
+
 torch::Tensor LayerHardware::forward(const torch::Tensor& x, const torch::Tensor& w,
                                      const MacOp& op, Mode mode) {
+  observe_input(x, mode);
   switch (mode) {
     case Mode::Ideal:
       return op.apply(x, w);

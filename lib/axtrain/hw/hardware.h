@@ -8,6 +8,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 
 #include "axtrain/core/registry.h"
 #include "axtrain/hw/mac_op.h"
+#include "axtrain/hw/quant.h"
 #include "axtrain/inject/error_model.h"
 
 namespace ax::config {
@@ -95,13 +97,34 @@ class LayerHardware : public torch::nn::Module {
   void set_storage(std::shared_ptr<WeightStorage> storage);
   WeightStorage* storage() const { return storage_.get(); }
 
+  // Static input scale (QuantSpec policy `calibrate`, quant.h; PAPERS.md G-05): the range of
+  // this layer's inputs over its first `batches` training-mode forwards in a hardware mode (not
+  // ideal), then frozen, in registered buffers (input_max_abs, input_min, input_batches) so
+  // checkpoints and resumes keep it. A model calls it in its constructor when its input spec
+  // calibrates.
+  void calibrate_inputs(std::int64_t batches);
+  // The range seen so far (after ≥ 1 batch), else none: callers then use the tensor's own.
+  std::optional<CalibratedRange> input_range() const;
+  // choose_quant (quant.h) of input x under spec, with this layer's calibrated range when it has one.
+  QuantParams input_quant(const torch::Tensor& x, const QuantSpec& spec, bool allow_signed = true) const;
+  // Training-mode forwards still needed to finish calibrating (inputs; analog adds its ADC full
+  // scale). `axtrain eval` runs that many training batches through the network first.
+  virtual std::int64_t calibration_batches_left() const;
+
   // Per-layer statistics for metrics (e.g. saturation rates); merged with the storage's.
   virtual nlohmann::json stats() const;
   // Starts new statistics (the trainer calls it after every epoch); overrides call the base.
   virtual void reset_stats();
 
+ protected:
+  // Records x's range while calibrating (training mode, a hardware mode, batches left); forward()
+  // calls it once per pass, before any arithmetic.
+  void observe_input(const torch::Tensor& x, Mode mode);
+
  private:
   torch::Tensor calibrate(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
+  std::int64_t input_calibration_ = 0;             // batches to calibrate; 0 = not calibrating
+  torch::Tensor input_max_abs_, input_min_, input_batches_;
   // What carries the gradient of an exact-mode forward, per exact_gradient_.
   torch::Tensor exact_gradient_path(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
 

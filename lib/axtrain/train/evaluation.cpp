@@ -71,19 +71,11 @@ std::unique_ptr<TrainedModel> load_trained(const EvalRequest& req) {
   return t;
 }
 
-// Hardware that calibrates on training data (analog ADC full scales) and has no state from the
-// checkpoint sees one training batch first, as in training (BN stays in eval mode); otherwise it
-// would measure its range on each test batch.
+// Hardware whose calibration is unfinished (static input scales, analog ADC full scales: no state
+// for them in the checkpoint, e.g. other hardware than the network was trained on) sees training
+// batches first, as a chip is calibrated before deployment (BN stays in eval mode).
 void warm_up_hardware(TrainedModel& t) {
-  torch::NoGradGuard g;
-  t.model->eval();
-  for (const auto& l : layers::mac_layers(*t.model)) l.layer->hardware().train(true);
-  layers::set_mode(*t.model, t.cfg.eval.mode);
-  const std::int64_t n = std::min(t.cfg.data.batch_size, t.data->size(data::Part::Train));
-  std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
-  std::iota(idx.begin(), idx.end(), 0);
-  std::mt19937_64 unused(0);
-  t.model->forward(t.data->load(data::Part::Train, idx, false, unused).x.to(t.device));
+  calibrate_hardware(*t.model, *t.data, t.cfg.eval.mode, t.device, t.cfg.data.batch_size);
   t.model->eval();
 }
 

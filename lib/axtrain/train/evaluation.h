@@ -49,8 +49,9 @@ struct TrainedModel {
   std::string checkpoint;  // absolute
 };
 std::unique_ptr<TrainedModel> load_trained(const EvalRequest& req);
-// Runs one training batch through the model (BN in eval mode) so that hardware which calibrates
-// on training data (analog ADC full scales) has its state; used after changing the hardware.
+// Calibrates hardware that has unfinished calibration (static input scales, analog ADC full
+// scales) on training batches (train::calibrate_hardware, BN in eval mode); used after changing
+// the hardware. Leaves the model in eval mode.
 void warm_up_hardware(TrainedModel& t);
 
 }  // namespace ax::train

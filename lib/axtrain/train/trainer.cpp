@@ -180,7 +180,35 @@ SplitMetrics Trainer::evaluate_once(std::uint64_t seed) {
   return m;
 }
 
+std::int64_t calibrate_hardware(models::Model& model, data::Dataset& data, hw::Mode mode, torch::Device device,
+                                std::int64_t batch_size) {
+  if (mode == hw::Mode::Ideal) return 0;
+  const std::vector<layers::NamedMacLayer> mac = layers::mac_layers(model);
+  auto left = [&] {
+    std::int64_t n = 0;
+    for (const auto& l : mac) n = std::max(n, l.layer->hardware().calibration_batches_left());
+    return n;
+  };
+  if (left() == 0) return 0;
+  torch::NoGradGuard g;
+  const bool was_training = model.is_training();
+  model.eval();
+  for (const auto& l : mac) l.layer->hardware().train(true);
+  layers::set_mode(model, mode);
+  const std::int64_t n = data.size(data::Part::Train);
+  std::mt19937_64 unused(0);
+  std::int64_t batches = 0;
+  for (std::int64_t start = 0; start < n && left() > 0; start += batch_size, ++batches) {
+    std::vector<std::int64_t> idx(static_cast<std::size_t>(std::min(batch_size, n - start)));
+    std::iota(idx.begin(), idx.end(), start);
+    model.forward(data.load(data::Part::Train, idx, false, unused).x.to(device));
+  }
+  model.train(was_training);
+  return batches;
+}
+
 SplitMetrics Trainer::evaluate(std::uint64_t salt) {
+  calibrate_hardware(*model_, data_, cfg_.eval.mode, device_, cfg_.data.batch_size);
   std::vector<SplitMetrics> runs;
   for (std::int64_t r = 0; r < cfg_.eval.repeats; ++r)
     runs.push_back(evaluate_once(derive_seed(cfg_.seed, 0xe7a1ull + salt, static_cast<std::uint64_t>(r))));

@@ -23,6 +23,12 @@ namespace ax::train {
 
 class Trainer;
 
+// Runs training batches 0, 1, … (no augmentation, no gradients; BatchNorm in eval mode, the
+// hardware in training mode and `mode`) until no MAC layer has calibration batches left
+// (LayerHardware::calibration_batches_left) or the training set ends. Returns the batches run.
+std::int64_t calibrate_hardware(models::Model& model, data::Dataset& data, hw::Mode mode, torch::Device device,
+                                std::int64_t batch_size);
+
 class Observer {
  public:
   virtual ~Observer() = default;
@@ -41,7 +47,9 @@ class Trainer {
   void add_observer(Observer* o) { observers_.push_back(o); }
   // Runs the remaining epochs (all of them, or those after a resumed checkpoint).
   void run();
-  // Evaluation of the test split with the configured eval mode and repeats.
+  // Evaluation of the test split with the configured eval mode and repeats. Hardware whose
+  // calibration is unfinished (static input scales, analog full scales) is calibrated first on
+  // training batches (calibrate_hardware), as a chip is before deployment.
   SplitMetrics evaluate(std::uint64_t salt);
 
   // Checkpoint state: model, optimizer, progress and history.

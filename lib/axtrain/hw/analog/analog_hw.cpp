@@ -27,6 +27,14 @@ AnalogHardware::AnalogHardware(AnalogOptions o) : o_(std::move(o)) {
   full_scale_ = register_buffer("full_scale", torch::scalar_tensor(kNaN, torch::kFloat64));
   proxy_clamp_ = register_buffer("proxy_clamp", torch::scalar_tensor(kNaN, torch::kFloat64));
   calibrated_ = register_buffer("calibrated_batches", torch::scalar_tensor(0, torch::kInt64));
+  if (o_.input.calibrates()) calibrate_inputs(o_.input.calibration_batches);
+}
+
+std::int64_t AnalogHardware::calibration_batches_left() const {
+  std::int64_t left = LayerHardware::calibration_batches_left();
+  if (o_.needs_calibration())
+    left = std::max(left, o_.calibration_batches - calibrated_.item<std::int64_t>());
+  return std::max<std::int64_t>(left, 0);
 }
 
 torch::Tensor AnalogHardware::forward(const torch::Tensor& x, const torch::Tensor& w,
@@ -44,7 +52,7 @@ AnalogHardware::Operands AnalogHardware::quantise(const torch::Tensor& x, const 
   torch::NoGradGuard g;
   Operands q;
   torch::Tensor xa = x.detach().to(torch::kCPU).abs();
-  QuantParams qx = choose_quant(xa, o_.input, /*allow_signed=*/false);
+  QuantParams qx = input_quant(xa, o_.input, /*allow_signed=*/false);
   torch::Tensor mag = quantize_codes(xa, qx);
   q.xc = torch::where(x.detach().to(torch::kCPU) < 0, -mag, mag).to(torch::kInt32);
   torch::Tensor wd = w.detach().to(torch::kCPU);

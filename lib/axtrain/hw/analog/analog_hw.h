@@ -22,6 +22,7 @@ namespace ax::hw {
 class AnalogHardware final : public LayerHardware {
  public:
   explicit AnalogHardware(AnalogOptions o);
+  std::int64_t calibration_batches_left() const override;
 
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op,
                         Mode mode) override;

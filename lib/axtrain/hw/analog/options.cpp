@@ -56,7 +56,7 @@ std::shared_ptr<LayerHardware> AnalogOptions::make(const LayerInfo&) const {
 std::shared_ptr<const HardwareOptions> AnalogOptions::parse(config::Section& s) {
   auto o = std::make_shared<AnalogOptions>();
   config::Section in = s.section("input");
-  o->input = QuantSpec::parse(in, o->input, 24);
+  o->input = QuantSpec::parse(in, o->input, 24, /*activation=*/true);
   if (o->input.signedness != Signedness::Unsigned)
     in.fail("signed", "analog arrays take unipolar input magnitudes (negative inputs are routed to "
                       "the opposite polarity lines); only `signed: false` is allowed");

@@ -19,10 +19,12 @@ std::int64_t max_magnitude(const QuantSpec& q) {
 
 class ApproxMulHardware final : public LayerHardware {
  public:
-  explicit ApproxMulHardware(std::shared_ptr<const ApproxMulOptions> o) : o_(std::move(o)) {}
+  explicit ApproxMulHardware(std::shared_ptr<const ApproxMulOptions> o) : o_(std::move(o)) {
+    if (o_->input.calibrates()) calibrate_inputs(o_->input.calibration_batches);
+  }
 
   torch::Tensor proxy(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) override {
-    return amul::quantized_mac(x, w, op, choose_quant(x.detach(), o_->input),
+    return amul::quantized_mac(x, w, op, input_quant(x.detach(), o_->input),
                                choose_quant(w.detach(), o_->weight));
   }
 
@@ -38,7 +40,7 @@ class ApproxMulHardware final : public LayerHardware {
  private:
   IntegerTrace trace_impl(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op, bool int64) {
     torch::NoGradGuard g;
-    QuantParams qx = choose_quant(x.detach(), o_->input), qw = choose_quant(w.detach(), o_->weight);
+    QuantParams qx = input_quant(x.detach(), o_->input), qw = choose_quant(w.detach(), o_->weight);
     IntegerTrace t;
     t.input_scale = qx.scale;
     t.weight_scale = qw.scale;
@@ -107,7 +109,7 @@ std::shared_ptr<const HardwareOptions> ApproxMulOptions::parse(config::Section& 
   const QuantSpec defaults{n + 1, ScalePolicy::MaxAbs, 0.0, Signedness::Signed};
   for (auto [key, spec] : {std::pair{"input", &o->input}, std::pair{"weight", &o->weight}}) {
     config::Section q = s.section(key);
-    *spec = QuantSpec::parse(q, defaults, 25);
+    *spec = QuantSpec::parse(q, defaults, 25, /*activation=*/spec == &o->input);
     if (max_magnitude(*spec) > static_cast<std::int64_t>(o->multiplier.circuit->max_operand())) {
       std::string where = q.has("bits") ? "bits" : "signed";
       q.fail(where, fmt::format("{}-bit {} operands reach magnitude {}, beyond the {}-bit multiplier's {}: use "

@@ -12,12 +12,12 @@
 namespace ax::hw::sc {
 
 namespace {
-double pick_scale(const torch::Tensor& t, const QuantSpec& q, double max_level) {
+double pick_scale(const torch::Tensor& t, const QuantSpec& q, double max_level, const CalibratedRange* r) {
   if (q.policy == ScalePolicy::Fixed) return q.fixed_scale;
-  double m = t.numel() ? t.detach().abs().max().item<double>() : 0.0;
+  double m = r && q.calibrates() ? r->max_abs : t.numel() ? t.detach().abs().max().item<double>() : 0.0;
   if (!(m > 0.0) || !std::isfinite(m)) return 1.0 / max_level;  // all zero: full scale 1
   double step = m / max_level;
-  return q.policy == ScalePolicy::Pow2 ? std::exp2(std::ceil(std::log2(step))) : step;
+  return q.policy == ScalePolicy::Pow2 || q.policy == ScalePolicy::CalibratePow2 ? std::exp2(std::ceil(std::log2(step))) : step;
 }
 
 torch::Tensor unipolar_levels(const torch::Tensor& t, double step, double hi) {
@@ -30,16 +30,19 @@ torch::Tensor bipolar_levels(const torch::Tensor& t, double step, int length) {
   return torch::clamp(torch::round((t / step + l) * 0.5), 0.0, l);
 }
 
-OperandScales choose_scales(const ScOptions& o, const torch::Tensor& x, const torch::Tensor& w) {
+OperandScales choose_scales(const ScOptions& o, const torch::Tensor& x, const torch::Tensor& w,
+                            const CalibratedRange* calibrated) {
   OperandScales s;
   const double l = static_cast<double>(o.stream_length);
   const bool bipolar = o.encoding == Encoding::Bipolar;
-  s.input = pick_scale(x, o.input, l);
-  s.weight = pick_scale(w, o.weight, bipolar ? l : l - 1.0);
+  s.input = pick_scale(x, o.input, l, calibrated);
+  s.weight = pick_scale(w, o.weight, bipolar ? l : l - 1.0, nullptr);
   if (!bipolar) {
     if (o.input.signedness == Signedness::Signed) s.split = true;
     else if (o.input.signedness == Signedness::Auto)
-      s.split = x.numel() > 0 && x.detach().min().item<double>() < 0.0;
+      s.split = calibrated && o.input.calibrates()
+                    ? calibrated->negative
+                    : x.numel() > 0 && x.detach().min().item<double>() < 0.0;
   }
   return s;
 }

@@ -25,7 +25,10 @@ struct OperandScales {
 // Bipolar level clamp(round((t / step + L) / 2), 0, L) as a float tensor of integral values.
 torch::Tensor bipolar_levels(const torch::Tensor& t, double step, int length);
 
-OperandScales choose_scales(const ScOptions& o, const torch::Tensor& x, const torch::Tensor& w);
+// Steps of both operands and whether inputs split. With input scale `calibrate`, `calibrated` (the
+// layer's frozen range, when it has one) replaces x's own range and sign test.
+OperandScales choose_scales(const ScOptions& o, const torch::Tensor& x, const torch::Tensor& w,
+                            const CalibratedRange* calibrated = nullptr);
 
 // Operand levels as int32 tensors in the operand's shape (unipolar: per polarity; bipolar: one).
 struct Levels {

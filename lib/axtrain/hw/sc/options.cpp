@@ -13,7 +13,7 @@ QuantSpec parse_operand(config::Section& s, const QuantSpec& defaults, bool with
     s.fail("bits", "sc operands have no bit width: the level count is set by stream_length");
   if (!with_signed && s.has("signed"))
     s.fail("signed", "sc weights are always signed (split-unipolar W⁺/W⁻ or bipolar)");
-  QuantSpec q = QuantSpec::parse(s, defaults);
+  QuantSpec q = QuantSpec::parse(s, defaults, 24, /*activation=*/with_signed);
   s.finish();
   return q;
 }
@@ -23,6 +23,7 @@ YAML::Node dump_operand(const QuantSpec& q, bool with_signed) {
   q.dump(full);
   out["scale"] = full["scale"];
   if (with_signed) out["signed"] = full["signed"];
+  if (full["calibration_batches"]) out["calibration_batches"] = full["calibration_batches"];
   return out;
 }
 }  // namespace

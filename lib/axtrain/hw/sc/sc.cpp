@@ -21,10 +21,12 @@ std::shared_ptr<const StreamEncoder> stream_encoder(LfsrKind kind, int length) {
 ScHardware::ScHardware(ScOptions o, LayerInfo layer)
     : o_(std::move(o)), layer_(std::move(layer)), enc_(stream_encoder(o_.lfsr, o_.stream_length)) {
   counters_ = register_buffer("sc_counters", torch::zeros({2}, torch::kInt64));
+  if (o_.input.calibrates()) calibrate_inputs(o_.input.calibration_batches);
 }
 
 torch::Tensor ScHardware::proxy(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
-  OperandScales s = choose_scales(o_, x, w);
+  const std::optional<CalibratedRange> r = input_range();
+  OperandScales s = choose_scales(o_, x, w, r ? &*r : nullptr);
   return sc_proxy(o_, s, x, w, op, checkpointing());
 }
 
@@ -36,11 +38,12 @@ struct Run {
 };
 
 Run run_streams(const ScOptions& o, const StreamEncoder& enc, const torch::Tensor& x0,
-                const torch::Tensor& w0, const MacOp& op, mac::WeightCache* cache) {
+                const torch::Tensor& w0, const MacOp& op, mac::WeightCache* cache,
+                const std::optional<CalibratedRange>& range) {
   torch::NoGradGuard g;
   torch::Tensor x = x0.detach().to(torch::kCPU), w = w0.detach().to(torch::kCPU);
   Run r;
-  r.scales = choose_scales(o, x, w);
+  r.scales = choose_scales(o, x, w, range ? &*range : nullptr);
   r.levels = operand_levels(o, r.scales, x, w);
   r.em = emulate(o, enc, r.levels, op, x, w, cache);
   return r;
@@ -48,7 +51,7 @@ Run run_streams(const ScOptions& o, const StreamEncoder& enc, const torch::Tenso
 }  // namespace
 
 torch::Tensor ScHardware::exact(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
-  Run r = run_streams(o_, *enc_, x, w, op, &cache_);
+  Run r = run_streams(o_, *enc_, x, w, op, &cache_, input_range());
   {
     torch::NoGradGuard g;
     counters_[0] += r.em.stats.rows;
@@ -58,7 +61,7 @@ torch::Tensor ScHardware::exact(const torch::Tensor& x, const torch::Tensor& w, 
 }
 
 IntegerTrace ScHardware::trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
-  Run r = run_streams(o_, *enc_, x, w, op, &cache_);
+  Run r = run_streams(o_, *enc_, x, w, op, &cache_, input_range());
   IntegerTrace t;
   t.input_scale = r.scales.input;
   t.weight_scale = r.scales.weight;
