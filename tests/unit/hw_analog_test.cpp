@@ -261,7 +261,7 @@ TEST(Analog, CalibrationFreezesFullScaleAfterConfiguredBatches) {
 // proxy_clamp: auto for the summed proxy = arrays per output × the calibrated FS.
 TEST(Analog, AutoClampIsArraysTimesFullScale) {
   auto h = test::make_hw("{type: analog, input: {scale: 0.01}, weight: {scale: 0.01}, adc_bits: 4, percentile: 90, "
-                         "linear_array_size: 5}");
+                         "linear_array_size: 5, proxy: summed}");
   torch::manual_seed(9);
   torch::Tensor w = torch::randn({4, 12}, torch::kFloat64) * 0.5, x = torch::rand({6, 12}, torch::kFloat64);
   h->forward(x, w.clone().requires_grad_(true), kLinear, hw::Mode::Exact);
@@ -275,7 +275,7 @@ TEST(Analog, SummedProxyValueAndGradient) {
   torch::manual_seed(12);
   torch::Tensor x0 = torch::rand({2, 3, 5, 5}, torch::kFloat64), w0 = torch::randn({4, 3, 3, 3}, torch::kFloat64) * 0.3;
   const double sa = 1.0 / 128, sw = 1.0 / 128, T = 3000;
-  auto h = test::make_hw(fmt::format("{{type: analog, input: {{scale: {}}}, weight: {{scale: {}}}, proxy_clamp: {}}}", sa, sw, T));
+  auto h = test::make_hw(fmt::format("{{type: analog, input: {{scale: {}}}, weight: {{scale: {}}}, proxy: summed, proxy_clamp: {}}}", sa, sw, T));
   torch::Tensor x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
   torch::Tensor y = h->proxy(x, w, conv);
   torch::Tensor up = torch::randn(y.sizes(), torch::kFloat64);
@@ -328,6 +328,73 @@ TEST(Analog, PerArrayProxyValueAndGradient) {
     EXPECT_TRUE(torch::allclose(g[1], gr[1], 1e-12, 1e-12));
     EXPECT_GT(saturated, 0) << "clamp never active";
   }
+}
+
+// proxy: auto (the default; PAPERS.md §7.5, G-21): the per-array mask with C = FS in exact-mode
+// steps, the summed form with the calibrated expected saturated sum T in injection steps — both
+// against the written-out forms on the quantised operands, FS and T computed here.
+TEST(Analog, AutoProxyIsPerArrayInExactStepsAndExpectedSummedInInjectionSteps) {
+  auto h = test::make_hw("{type: analog, input: {scale: 0.01}, weight: {scale: 0.01}, adc_bits: 4, percentile: 90, "
+                         "linear_array_size: 5}");
+  torch::manual_seed(21);
+  torch::Tensor w0 = torch::randn({4, 12}, torch::kFloat64) * 0.5, x0 = torch::rand({6, 12}, torch::kFloat64);
+  torch::Tensor p = linear_partial_sums(codes(x0, 0.01, 0, 255), codes(w0, 0.01, -127, 127), 5);
+  const double fs = percentile(p, 90), T = 3.0 * torch::clamp_max(p, fs).mean().item<double>();  // 3 arrays
+  const double s2 = 0.01 * 0.01;
+  torch::Tensor up = torch::randn({6, 4}, torch::kFloat64);
+  auto reference = [&](bool per_array) {
+    torch::Tensor xq = (torch::clamp(torch::round(x0 / 0.01), 0, 255) * 0.01).requires_grad_(true);
+    torch::Tensor wq = (torch::clamp(torch::round(w0 / 0.01), -127, 127) * 0.01).requires_grad_(true);
+    torch::Tensor wp = wq * (wq >= 0), wn = -wq * (wq < 0);
+    torch::Tensor y;
+    if (per_array) {
+      y = torch::zeros({6, 4}, torch::kFloat64);
+      for (std::int64_t s = 0; s < 12; s += 5) {
+        const std::int64_t n = std::min<std::int64_t>(5, 12 - s);
+        torch::Tensor xs = xq.narrow(1, s, n);
+        y = y + torch::clamp_max(xs.matmul(wp.narrow(1, s, n).t()), fs * s2) -
+            torch::clamp_max(xs.matmul(wn.narrow(1, s, n).t()), fs * s2);
+      }
+    } else {
+      y = torch::clamp_max(xq.matmul(wp.t()), T * s2) - torch::clamp_max(xq.matmul(wn.t()), T * s2);
+    }
+    auto g = torch::autograd::grad({(y * up).sum()}, {xq, wq});
+    return std::make_tuple(y.detach(), g[0], g[1]);
+  };
+  torch::Tensor x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
+  torch::Tensor ye = h->forward(x, w, kLinear, hw::Mode::Exact);  // calibrates FS and T
+  ASSERT_DOUBLE_EQ(buffer(*h, "full_scale").item<double>(), fs);
+  EXPECT_NEAR(buffer(*h, "proxy_clamp").item<double>(), T, 1e-9 * T);
+  auto ge = torch::autograd::grad({(ye * up).sum()}, {x, w});
+  auto [ya, gxa, gwa] = reference(true);
+  EXPECT_TRUE(torch::allclose(ge[0], gxa, 1e-12, 1e-12));
+  EXPECT_TRUE(torch::allclose(ge[1], gwa, 1e-12, 1e-12));
+  // An injection step without an error model returns the proxy itself.
+  torch::Tensor yi = h->forward(x, w, kLinear, hw::Mode::Inject);
+  auto gi = torch::autograd::grad({(yi * up).sum()}, {x, w});
+  auto [ys, gxs, gws] = reference(false);
+  EXPECT_TRUE(torch::allclose(yi, ys, 1e-12, 1e-12));
+  EXPECT_TRUE(torch::allclose(gi[0], gxs, 1e-12, 1e-12));
+  EXPECT_TRUE(torch::allclose(gi[1], gws, 1e-12, 1e-12));
+  // Both clamps bind somewhere, so the two steps' gradients differ.
+  EXPECT_GT((p > fs).sum().item<std::int64_t>(), 0);
+  EXPECT_FALSE(torch::allclose(ge[1], gi[1], 1e-6, 1e-9));
+}
+
+// full_scale: calibrate with `sigmas: k` — FS = mean + k·σ of all P⁺ ∪ P⁻ (population σ), computed
+// here from independently formed partial sums; it cannot be combined with `percentile`.
+TEST(Analog, MeanPlusSigmasFullScale) {
+  auto h = test::make_hw("{type: analog, input: {scale: 0.01}, weight: {scale: 0.01}, adc_bits: 4, sigmas: 1.5, "
+                         "linear_array_size: 5}");
+  torch::manual_seed(31);
+  torch::Tensor w = torch::randn({4, 12}, torch::kFloat64) * 0.5, x = torch::rand({6, 12}, torch::kFloat64);
+  h->forward(x, w, kLinear, hw::Mode::Exact);
+  torch::Tensor p = linear_partial_sums(codes(x, 0.01, 0, 255), codes(w, 0.01, -127, 127), 5);
+  const double fs = p.mean().item<double>() + 1.5 * p.std(/*unbiased=*/false).item<double>();
+  EXPECT_NEAR(buffer(*h, "full_scale").item<double>(), fs, 1e-9 * fs);
+  EXPECT_THROW(test::make_hw("{type: analog, sigmas: 2, percentile: 99}"), ConfigError);
+  EXPECT_THROW(test::make_hw("{type: analog, full_scale: max, sigmas: 2}"), ConfigError);
+  EXPECT_THROW(test::make_hw("{type: analog, sigmas: -1}"), ConfigError);
 }
 
 TEST(Analog, RejectsSignedInputsAndBadFullScale) {

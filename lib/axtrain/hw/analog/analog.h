@@ -33,8 +33,15 @@
 //                               #  max = the largest possible partial sum array·(2^bi−1)·(2^(bw−1)−1)
 //                               #    (e.g. 25·255·127); a number = that FS (> 0).
 //   percentile: 99.9            # for full_scale: calibrate, in percent, (0, 100]; nearest rank.
+//   sigmas: none                # for full_scale: calibrate instead of a percentile: FS = mean + k·σ
+//                               # of all P⁺ ∪ P⁻ (zeros included), k in [0, 1000] (G-20's
+//                               # "mean + n·σ" option); not with `percentile`.
 //   calibration_batches: 1      # training-mode forward passes that calibrate, 1..1000000.
-//   proxy: summed               # gradient surrogate (Analog_act, G-21):
+//   proxy: auto                 # gradient surrogate (Analog_act, G-21), PAPERS.md §7.5's default:
+//                               #  auto      = per_array in accurate-model steps (modes exact and
+//                               #              proxy) and summed with the calibrated expected clamp
+//                               #              in error-injection steps (mode inject), chosen per
+//                               #              forward from the phase's mode;
 //                               #  summed    = HardTanh_T(x_pos) − HardTanh_T(x_neg) on the
 //                               #              layer's split outputs, clamp T (proxy_clamp);
 //                               #  per_array = Σ_arrays [min(P⁺, C) − min(P⁻, C)], i.e. the
@@ -46,11 +53,15 @@
 //                               #   expected = the calibrated expected saturated sum, T = mean over
 //                               #   output elements of Σ_arrays min(P±, FS) (§7.5's suggestion for
 //                               #   injection steps; it zeroes the gradient of about half the
-//                               #   outputs: from an INT8 model, exact-mode training fell from 91%
-//                               #   to 70-77% test accuracy on Fashion-MNIST, docs/results.md);
-//                               # per_array: auto = FS. none = no clamp (plain fake-quant op);
-//                               # a number = the clamp in integer product units (> 0).
-//                               # With adc_bits 0 (no full scale) auto means none.
+//                               #   outputs: from an INT8 model, exact-mode training with it fell
+//                               #   from 91% to 70-77% test accuracy on Fashion-MNIST,
+//                               #   docs/results.md — hence auto uses it in injection steps only);
+//                               # per_array: auto = FS.
+//                               # auto: auto = FS in per-array steps, the expected T in injection
+//                               #   steps (`expected` means the same for auto).
+//                               # none = no clamp (plain fake-quant op); a number = the clamp in
+//                               # integer product units (> 0) for either form.
+//                               # With adc_bits 0 (no full scale) auto and expected mean none.
 #pragma once
 #include <cstdint>
 #include <limits>
@@ -62,7 +73,7 @@ namespace ax::hw {
 
 struct AnalogOptions final : HardwareOptions {
   enum class FullScale { Calibrate, Max, Fixed };
-  enum class Proxy { Summed, PerArray };
+  enum class Proxy { Auto, Summed, PerArray };
   enum class Clamp { Auto, Expected, None, Fixed };
 
   QuantSpec input{8, ScalePolicy::MaxAbs, 0.0, Signedness::Unsigned};
@@ -73,8 +84,9 @@ struct AnalogOptions final : HardwareOptions {
   FullScale full_scale = FullScale::Calibrate;
   double full_scale_value = 0.0;  // FullScale::Fixed
   double percentile = 99.9;
+  double sigmas = -1.0;  // < 0: the percentile rule
   std::int64_t calibration_batches = 1;
-  Proxy proxy = Proxy::Summed;
+  Proxy proxy = Proxy::Auto;
   Clamp clamp = Clamp::Auto;
   double clamp_value = 0.0;  // Clamp::Fixed
 
@@ -83,7 +95,8 @@ struct AnalogOptions final : HardwareOptions {
   // True when some range must be measured on data (FS, or T for the summed proxy).
   bool needs_calibration() const {
     if (adc_bits == 0) return false;
-    return full_scale == FullScale::Calibrate || (proxy == Proxy::Summed && clamp == Clamp::Expected);
+    return full_scale == FullScale::Calibrate || (proxy != Proxy::PerArray && clamp == Clamp::Expected) ||
+           (proxy == Proxy::Auto && clamp == Clamp::Auto);
   }
 
   std::string type() const override { return "analog"; }

@@ -45,6 +45,7 @@ torch::Tensor AnalogHardware::forward(const torch::Tensor& x, const torch::Tenso
   } guard{in_forward_};
   in_forward_ = true;
   calibrated_this_forward_ = false;
+  call_mode_ = mode;
   return LayerHardware::forward(x, w, op, mode);
 }
 
@@ -80,7 +81,7 @@ AnalogHardware::Range AnalogHardware::configured_range(const Operands& q, const 
   else if (o_.clamp == AnalogOptions::Clamp::Fixed) r.clamp = o_.clamp_value;
   else if (o_.adc_bits == 0) r.clamp = kInf;
   else if (o_.proxy == AnalogOptions::Proxy::PerArray) r.clamp = r.fs;
-  else if (o_.clamp == AnalogOptions::Clamp::Auto)
+  else if (o_.clamp == AnalogOptions::Clamp::Auto && o_.proxy == AnalogOptions::Proxy::Summed)
     r.clamp = r.fs * static_cast<double>(analog::arrays_per_output(q.wc, array_size(op, q.wc)));
   return r;
 }
@@ -115,7 +116,18 @@ AnalogHardware::Range AnalogHardware::range_from_histogram(const Operands& q, co
   auto value = [&](std::size_t b) {
     return static_cast<double>(b) * static_cast<double>(width) + 0.5 * static_cast<double>(width - 1);
   };
-  if (o_.full_scale == AnalogOptions::FullScale::Calibrate) {
+  if (o_.full_scale == AnalogOptions::FullScale::Calibrate && o_.sigmas >= 0) {
+    double s1 = 0, s2 = 0;
+    for (std::size_t b = 0; b < hist.size(); ++b)
+      if (hist[b]) {
+        const double v = value(b), c = static_cast<double>(hist[b]);
+        s1 += c * v;
+        s2 += c * v * v;
+      }
+    const double mean = n > 0 ? s1 / n : 0.0;
+    const double var = n > 0 ? std::max(0.0, s2 / n - mean * mean) : 0.0;
+    r.fs = std::max(1.0, mean + o_.sigmas * std::sqrt(var));
+  } else if (o_.full_scale == AnalogOptions::FullScale::Calibrate) {
     const double rank = std::max(1.0, std::ceil(o_.percentile / 100.0 * n));
     double cum = 0;
     std::size_t b = 0;
@@ -125,11 +137,13 @@ AnalogHardware::Range AnalogHardware::range_from_histogram(const Operands& q, co
     }
     r.fs = std::max(1.0, value(std::min(b, hist.size() - 1)));
   }
-  if (o_.clamp == AnalogOptions::Clamp::Auto) {
-    r.clamp = o_.proxy == AnalogOptions::Proxy::PerArray
-                  ? r.fs
-                  : r.fs * static_cast<double>(analog::arrays_per_output(q.wc, array_size(op, q.wc)));
-  } else if (o_.clamp == AnalogOptions::Clamp::Expected) {
+  const bool expected = o_.clamp == AnalogOptions::Clamp::Expected ||
+                        (o_.clamp == AnalogOptions::Clamp::Auto && o_.proxy == AnalogOptions::Proxy::Auto);
+  if (o_.clamp == AnalogOptions::Clamp::Auto && o_.proxy == AnalogOptions::Proxy::PerArray) {
+    r.clamp = r.fs;
+  } else if (o_.clamp == AnalogOptions::Clamp::Auto && o_.proxy == AnalogOptions::Proxy::Summed) {
+    r.clamp = r.fs * static_cast<double>(analog::arrays_per_output(q.wc, array_size(op, q.wc)));
+  } else if (expected) {
     {
       double s = 0;
       for (std::size_t b = 0; b < hist.size(); ++b)
@@ -214,19 +228,29 @@ torch::Tensor AnalogHardware::proxy(const torch::Tensor& x, const torch::Tensor&
   Operands q = quantise(x, w);
   torch::Tensor xq = x + (q.xc.to(x.options()) * q.sa - x.detach());
   torch::Tensor wq = w + (q.wc.to(w.options()) * q.sw - w.detach());
+  // proxy: auto — the per-array mask in accurate-model steps, the summed form in injection steps
+  // (PAPERS.md §7.5, G-21); a direct call outside forward() counts as an accurate-model step.
+  const bool auto_proxy = o_.proxy == AnalogOptions::Proxy::Auto;
+  const bool per_array = o_.proxy == AnalogOptions::Proxy::PerArray ||
+                         (auto_proxy && !(in_forward_ && call_mode_ == Mode::Inject));
   double clamp = kInf;
-  if (o_.clamp != AnalogOptions::Clamp::None && (o_.adc_bits > 0 || o_.clamp == AnalogOptions::Clamp::Fixed))
-    clamp = range(q, op).clamp;
+  if (o_.clamp != AnalogOptions::Clamp::None && (o_.adc_bits > 0 || o_.clamp == AnalogOptions::Clamp::Fixed)) {
+    const Range rg = range(q, op);
+    clamp = auto_proxy && per_array && o_.clamp != AnalogOptions::Clamp::Fixed ? rg.fs : rg.clamp;
+  }
   if (!std::isfinite(clamp)) return op.apply(xq, wq);
   const double c = clamp * q.sa * q.sw;
-  if (o_.proxy == AnalogOptions::Proxy::Summed) return analog::summed_proxy(xq, wq, c, op);
+  if (!per_array) return analog::summed_proxy(xq, wq, c, op);
+  // In an exact-mode step the proxy is only the gradient path: its value is replaced by the
+  // accurate model's (LayerHardware::forward), so the per-array forward is skipped.
+  const bool value_needed = !(in_forward_ && call_mode_ == Mode::Exact);
   if (op.kind == MacOp::Kind::Linear && x.dim() != 2) {
-    torch::Tensor y = analog::per_array_proxy(rows_of(xq, op), wq, c, op, array_size(op, w));
+    torch::Tensor y = analog::per_array_proxy(rows_of(xq, op), wq, c, op, array_size(op, w), value_needed);
     std::vector<std::int64_t> shape(x.sizes().begin(), x.sizes().end());
     shape.back() = w.size(0);
     return y.reshape(shape);
   }
-  return analog::per_array_proxy(xq, wq, c, op, array_size(op, w));
+  return analog::per_array_proxy(xq, wq, c, op, array_size(op, w), value_needed);
 }
 
 nlohmann::json AnalogHardware::stats() const {

@@ -2,7 +2,9 @@
 //
 // State (registered buffers, so checkpoints and .to(device) carry them):
 //   full_scale          ADC full scale FS in integer product units (NaN until calibrated)
-//   proxy_clamp         clamp T of the summed proxy in integer product units (NaN until calibrated)
+//   proxy_clamp         clamp of the configured proxy in integer product units (NaN until
+//                       calibrated): T of the summed form; for proxy: auto the T of its
+//                       injection steps (its per-array steps clamp at full_scale)
 //   calibrated_batches  training-mode forward passes calibrated so far (frozen at
 //                       calibration_batches)
 // Calibration runs the integer kernel once more on a calibration batch to histogram every P⁺, P⁻
@@ -71,6 +73,7 @@ class AnalogHardware final : public LayerHardware {
   std::int64_t hist_width_ = 0;
   mac::WeightCache cache_;  // packed array weights, reused while the weight codes are unchanged
   bool in_forward_ = false, calibrated_this_forward_ = false;
+  Mode call_mode_ = Mode::Exact;  // the mode of the forward() in progress (proxy: auto)
   std::int64_t partial_sums_ = 0, saturated_ = 0;  // since reset_stats()
 };
 

@@ -40,9 +40,10 @@ void AnalogOptions::dump(YAML::Node& out) const {
   if (full_scale == FullScale::Calibrate) out["full_scale"] = "calibrate";
   else if (full_scale == FullScale::Max) out["full_scale"] = "max";
   else out["full_scale"] = full_scale_value;
-  out["percentile"] = percentile;
+  if (sigmas >= 0) out["sigmas"] = sigmas;
+  else out["percentile"] = percentile;
   out["calibration_batches"] = calibration_batches;
-  out["proxy"] = proxy == Proxy::Summed ? "summed" : "per_array";
+  out["proxy"] = proxy == Proxy::Auto ? "auto" : proxy == Proxy::Summed ? "summed" : "per_array";
   if (clamp == Clamp::Auto) out["proxy_clamp"] = "auto";
   else if (clamp == Clamp::Expected) out["proxy_clamp"] = "expected";
   else if (clamp == Clamp::None) out["proxy_clamp"] = "none";
@@ -80,11 +81,17 @@ std::shared_ptr<const HardwareOptions> AnalogOptions::parse(config::Section& s) 
     s.mark("full_scale");
   }
   o->percentile = s.get_double("percentile", o->percentile, 1e-9, 100.0);
+  if (s.has("sigmas")) {
+    if (s.has("percentile")) s.fail("sigmas", "give either `percentile` or `sigmas` (mean + k·σ), not both");
+    if (o->full_scale != FullScale::Calibrate) s.fail("sigmas", "applies to full_scale: calibrate only");
+    o->sigmas = s.require_double("sigmas", 0.0, 1000.0);
+  }
   o->calibration_batches = s.get_int("calibration_batches", o->calibration_batches, 1, 1000000);
   o->proxy = s.get_choice<Proxy>("proxy", o->proxy,
-                                 {{"summed", Proxy::Summed}, {"per_array", Proxy::PerArray}});
+                                 {{"auto", Proxy::Auto}, {"summed", Proxy::Summed}, {"per_array", Proxy::PerArray}});
   if (s.has("proxy_clamp") && s.raw("proxy_clamp").IsScalar() && s.raw("proxy_clamp").Scalar() == "expected") {
-    if (o->proxy != Proxy::Summed) s.fail("proxy_clamp", "'expected' applies to proxy: summed only");
+    if (o->proxy == Proxy::PerArray)
+      s.fail("proxy_clamp", "'expected' applies to proxy: summed or auto (its injection steps) only");
     o->clamp = Clamp::Expected;
   } else if (s.has("proxy_clamp")) {
     int k = word_or_number(s, "proxy_clamp", "auto", "none", &o->clamp_value);

@@ -66,6 +66,14 @@ Tensor array_weights(const Tensor& w, std::int64_t gi, std::int64_t Og, std::int
   return wg.view({Og, nch, A}).permute({1, 0, 2});
 }
 
+// The layer output's shape ([N, O] or [N, O, OH, OW]).
+std::vector<std::int64_t> output_shape(const Tensor& x, const Tensor& w, const MacOp& op) {
+  if (op.kind == MacOp::Kind::Linear) return {x.size(0), w.size(0)};
+  const std::int64_t kh = w.size(2), kw = w.size(3);
+  return {x.size(0), w.size(0), (x.size(2) + 2 * op.padding - op.dilation * (kh - 1) - 1) / op.stride + 1,
+          (x.size(3) + 2 * op.padding - op.dilation * (kw - 1) - 1) / op.stride + 1};
+}
+
 Tensor per_array_forward(const Tensor& x, const Tensor& w, double C, const MacOp& op,
                          std::int64_t A) {
   const bool conv = op.kind == MacOp::Kind::Conv2d;
@@ -129,10 +137,11 @@ Tensor sliced(const Tensor& x, const Tensor& w, double clamp, const MacOp& op, s
 struct AnalogProxyFn : torch::autograd::Function<AnalogProxyFn> {
   static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& w, double clamp,
                         std::int64_t kind, std::int64_t stride, std::int64_t padding,
-                        std::int64_t dilation, std::int64_t groups, std::int64_t A) {
+                        std::int64_t dilation, std::int64_t groups, std::int64_t A, bool value_needed) {
     MacOp op{static_cast<MacOp::Kind>(kind), stride, padding, dilation, groups};
     ctx->save_for_backward({x, w});
     save_op(ctx, op, clamp, A);
+    if (!value_needed) return torch::zeros(output_shape(x, w, op), x.options());
     return sliced(x, w, clamp, op, A);
   }
 
@@ -158,13 +167,14 @@ struct AnalogProxyFn : torch::autograd::Function<AnalogProxyFn> {
       gw = gw.defined() ? gw + gr[1] : gr[1];
     }
     Tensor gxa = gx.size() == 1 ? gx[0] : torch::cat(gx, 0);
-    return {gxa, gw, Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
+    return {gxa, gw, Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
   }
 };
 
-Tensor apply_fn(const Tensor& xq, const Tensor& wq, double clamp, const MacOp& op, std::int64_t A) {
+Tensor apply_fn(const Tensor& xq, const Tensor& wq, double clamp, const MacOp& op, std::int64_t A,
+               bool value_needed) {
   return AnalogProxyFn::apply(xq, wq, clamp, static_cast<std::int64_t>(op.kind), op.stride,
-                              op.padding, op.dilation, op.groups, A);
+                              op.padding, op.dilation, op.groups, A, value_needed);
 }
 }  // namespace
 
@@ -176,8 +186,8 @@ torch::Tensor summed_proxy(const torch::Tensor& xq, const torch::Tensor& wq, dou
 }
 
 torch::Tensor per_array_proxy(const torch::Tensor& xq, const torch::Tensor& wq, double clamp,
-                              const MacOp& op, std::int64_t array_size) {
-  return apply_fn(xq, wq, clamp, op, array_size);
+                              const MacOp& op, std::int64_t array_size, bool value_needed) {
+  return apply_fn(xq, wq, clamp, op, array_size, value_needed);
 }
 
 }  // namespace ax::hw::analog

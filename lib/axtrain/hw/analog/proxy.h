@@ -24,7 +24,10 @@ torch::Tensor summed_proxy(const torch::Tensor& xq, const torch::Tensor& wq, dou
 
 // Σ_arrays [min(P⁺, C) − min(P⁻, C)] with the partial sums P± of `array_size` consecutive
 // elements (order (c, kh, kw)): the per-partial-sum saturation mask 1{P± < C} in backward.
+// value_needed false (the call is only a gradient path whose value is replaced, as in an
+// exact-mode step's p + (e − p.detach())): the forward returns zeros of the output's shape instead
+// of computing the partial sums; the backward is the same.
 torch::Tensor per_array_proxy(const torch::Tensor& xq, const torch::Tensor& wq, double clamp,
-                              const MacOp& op, std::int64_t array_size);
+                              const MacOp& op, std::int64_t array_size, bool value_needed = true);
 
 }  // namespace ax::hw::analog
