@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ATen/Parallel.h>
 #include <torch/serialize/archive.h>
 
 #include "axtrain/config/run_config.h"
@@ -223,6 +224,28 @@ TEST(ScGdmPerSample, FallsBackToPerBatchStepsWhenTheGradientIsNotPerSample) {
   EXPECT_DOUBLE_EQ(opt.per_sample_fallback_fraction(), 0.5);
   EXPECT_TRUE(torch::allclose(layer->weight.detach(), torch::full({1, 2}, -kStep), 0, 1e-12)) << "one step";
   EXPECT_DOUBLE_EQ(layer->bias.item<double>(), -4 * kStep);  // four per-sample steps
+}
+
+// The per-sample draws follow torch's seed, not the thread count (one stream per counter row).
+TEST(ScGdmPerSample, DrawsDoNotDependOnTheThreadCount) {
+  auto run = [](int threads) {
+    const int before = at::get_num_threads();
+    at::set_num_threads(threads);
+    torch::manual_seed(5);
+    layers::ApproxLinear layer(layers::LinearSpec{16, 24, true});
+    ScGdm opt({layer->weight, layer->bias}, ScGdmOptions(0.3 * kStep));
+    opt.tap_linear(*layer);
+    for (int t = 0; t < 3; ++t) {
+      opt.zero_grad();
+      layer->forward(torch::randn({10, 16})).backward(torch::randn({10, 24}));
+      opt.step();
+    }
+    at::set_num_threads(before);
+    return std::make_pair(layer->weight.detach().clone(), layer->bias.detach().clone());
+  };
+  auto a = run(1), b = run(4);
+  EXPECT_TRUE(torch::equal(a.first, b.first));
+  EXPECT_TRUE(torch::equal(a.second, b.second));
 }
 
 // Forwards without gradients (evaluation) record nothing; the taps go quiet with the optimizer.

@@ -1,7 +1,11 @@
 #include "axtrain/train/sc_gdm.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <stdexcept>
+
+#include <ATen/Parallel.h>
 
 #include <torch/serialize/archive.h>
 
@@ -46,6 +50,21 @@ void ScGdm::tap_linear(layers::MacLayerImpl& layer) {
   });
 }
 
+namespace {
+// SplitMix64 (Steele, Lea & Flood 2014): one stream per counter row, seeded from torch's
+// default generator, so the draws follow the run's seed and not the thread count.
+struct SplitMix64 {
+  std::uint64_t s;
+  std::uint64_t next() {
+    std::uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+};
+}  // namespace
+
 bool ScGdm::per_sample_step(const torch::Tensor& p, const Tapped& t, const ScGdmOptions& o,
                             torch::Tensor& counter, double& saturated, double& moved) {
   std::vector<torch::Tensor> xs, ds;
@@ -56,27 +75,58 @@ bool ScGdm::per_sample_step(const torch::Tensor& p, const Tapped& t, const ScGdm
     ds.push_back(*r.delta);
   }
   if (xs.empty()) return false;
-  torch::Tensor x = torch::cat(xs).to(p.scalar_type()), d = torch::cat(ds).to(p.scalar_type());
+  torch::Tensor x = torch::cat(xs).to(torch::kCPU, torch::kFloat64).contiguous();
+  torch::Tensor d = torch::cat(ds).to(torch::kCPU, torch::kFloat64).contiguous();
   if (t.bias ? d.size(1) != p.size(0) : (p.dim() != 2 || d.size(1) != p.size(0) || x.size(1) != p.size(1)))
     return false;
   // Σ_i g_i must be the gradient autograd produced.
+  torch::Tensor grad = p.grad().to(torch::kCPU, torch::kFloat64);
   torch::Tensor sum = t.bias ? d.sum(0) : d.t().mm(x);
-  const double scale = p.grad().abs().max().item<double>();
-  if ((sum - p.grad()).abs().max().item<double>() > 1e-3 * scale + 1e-30) return false;
+  const double scale = grad.abs().max().item<double>();
+  if ((sum - grad).abs().max().item<double>() > 1e-3 * scale + 1e-30) return false;
 
+  // Counter row o (one output): for every sample i and input c, r = −lr·δ_io·x_ic / Δ; a step of
+  // sign(r) with probability min(|r|, 1). r = 0 (a zero input or gradient) never steps, so it
+  // takes no draw.
   const double k = -o.lr() / o.step();
-  const std::int64_t n = x.size(0), per = std::max<std::int64_t>(p.numel(), 1);
-  const std::int64_t chunk = std::max<std::int64_t>(1, (std::int64_t{1} << 22) / per);  // ≤ 4 M draws
-  torch::Tensor total = torch::zeros_like(counter);
-  for (std::int64_t i0 = 0; i0 < n; i0 += chunk) {
-    const std::int64_t m = std::min(chunk, n - i0);
-    torch::Tensor di = d.narrow(0, i0, m);
-    torch::Tensor r = t.bias ? di * k : di.unsqueeze(2) * x.narrow(0, i0, m).unsqueeze(1) * k;  // [m, O(, C)]
-    saturated += (r.abs() > 1).sum().item<double>();
-    moved += (r != 0).sum().item<double>();
-    total.add_(ternary_quantise(r.clamp(-1.0, 1.0)).sum(0));
+  const std::int64_t n = x.size(0), outs = d.size(1), cols = t.bias ? 1 : x.size(1);
+  const double* xp = x.data_ptr<double>();
+  const double* dp = d.data_ptr<double>();
+  torch::Tensor seeds = torch::randint(0, std::int64_t{1} << 62, {outs}, torch::kInt64);
+  const std::int64_t* sp = seeds.data_ptr<std::int64_t>();
+  std::vector<double> steps(static_cast<std::size_t>(outs * cols), 0.0), sat(static_cast<std::size_t>(outs), 0.0),
+      mov(static_cast<std::size_t>(outs), 0.0);
+  at::parallel_for(0, outs, 1, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t oi = b; oi < e; ++oi) {
+      SplitMix64 g{static_cast<std::uint64_t>(sp[oi])};
+      double* row = steps.data() + oi * cols;
+      double s = 0, m = 0;
+      auto draw = [&](double& acc, double r) {
+        m += 1;
+        const double a = std::abs(r);
+        if (a > 1) s += 1;
+        if (a >= 1 || g.uniform() < a) acc += r > 0 ? 1.0 : -1.0;
+      };
+      for (std::int64_t i = 0; i < n; ++i) {
+        const double di = k * dp[i * outs + oi];
+        if (di == 0) continue;
+        if (t.bias) {
+          draw(row[0], di);
+          continue;
+        }
+        const double* xi = xp + i * cols;
+        for (std::int64_t c = 0; c < cols; ++c)
+          if (xi[c] != 0) draw(row[c], di * xi[c]);
+      }
+      sat[static_cast<std::size_t>(oi)] = s;
+      mov[static_cast<std::size_t>(oi)] = m;
+    }
+  });
+  for (std::int64_t oi = 0; oi < outs; ++oi) {
+    saturated += sat[static_cast<std::size_t>(oi)];
+    moved += mov[static_cast<std::size_t>(oi)];
   }
-  counter.add_(total);
+  counter.add_(torch::from_blob(steps.data(), counter.sizes(), torch::kFloat64).to(counter.device(), counter.scalar_type()));
   return true;
 }
 

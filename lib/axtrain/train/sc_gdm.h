@@ -8,7 +8,9 @@
 // is too large shows. Var[q] = |r| − r². Weights start on the grid (rounded to the nearest
 // multiple of Δ at the first step); the counters are re-read from the weights at every step, so
 // a weight clamp or a checkpoint round trip keeps them exact (|c| < 2^24 is exact in float32).
-// The Bernoulli draws use torch's default generator (the run's seed fixes them).
+// The Bernoulli draws use torch's default generator (the run's seed fixes them); per-sample steps
+// draw from one SplitMix64 stream per output row, seeded from that generator (thread-count
+// independent), and skip the draws of zero inputs or gradients (r = 0 never steps).
 //
 // Per-sample steps (`per_sample`, SC-GDC only: momentum 0). The hardware takes one ternary step
 // per *sample* (§7.13: "per training sample and weight, draw b⁺, b⁻"), so a batch can move a
