@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <ATen/core/grad_mode.h>
+
 #include "axtrain/hw/ideal/ideal.h"
 
 namespace ax::layers {
@@ -39,6 +41,7 @@ torch::Tensor MacLayerImpl::forward(const torch::Tensor& x) {
     y = torch::where(approx_mask_.to(y.device()).view(shape), y, op_.apply(x, w));
   }
   if (observer_) observer_(y);
+  if (sample_tap_ && at::GradMode::is_enabled() && y.requires_grad()) sample_tap_(x, y);
   if (bias.defined()) {
     if (op_.kind == hw::MacOp::Kind::Conv2d) y = y + bias.view({1, -1, 1, 1});
     else y = y + bias;

@@ -30,6 +30,12 @@ class MacLayerImpl : public torch::nn::Module {
   const torch::Tensor& approx_mask() const { return approx_mask_; }
   // Called with every forward's output (before bias), e.g. to register a gradient hook on it.
   void set_output_observer(std::function<void(const torch::Tensor&)> f) { observer_ = std::move(f); }
+  // Called with the input and the output (before bias) of every forward that records gradients
+  // (grad mode on, output requiring grad); per-sample training steps (train/sc_gdm.h) keep x and
+  // hook the output's gradient δ. A slot of its own, so evaluation observers do not displace it.
+  void set_sample_tap(std::function<void(const torch::Tensor& x, const torch::Tensor& y)> f) {
+    sample_tap_ = std::move(f);
+  }
 
   torch::Tensor weight, bias;  // bias undefined when the layer has none
 
@@ -42,6 +48,7 @@ class MacLayerImpl : public torch::nn::Module {
   hw::Mode mode_ = hw::Mode::Ideal;
   torch::Tensor approx_mask_;
   std::function<void(const torch::Tensor&)> observer_;
+  std::function<void(const torch::Tensor&, const torch::Tensor&)> sample_tap_;
 };
 
 struct LinearSpec {

@@ -6,6 +6,8 @@
 #include <torch/optim/sgd.h>
 
 #include "axtrain/config/section.h"
+#include "axtrain/layers/attach.h"
+#include "axtrain/layers/mac_layer.h"
 #include "axtrain/train/sc_gdm.h"
 
 namespace ax::train {
@@ -122,14 +124,22 @@ struct AdamOptions final : OptimizerOptions {
 
 struct ScGdmSpec final : OptimizerOptions {
   double momentum = 0.0, weight_decay = 0.0, step = 1.0 / 1024;
+  bool per_sample = true;  // steps: per_sample (Linear layers; train/sc_gdm.h) | per_batch
   std::string type() const override { return "sc_gdm"; }
   void dump(YAML::Node& n) const override {
     n["momentum"] = momentum;
     n["weight_decay"] = weight_decay;
     n["step"] = step;
+    n["steps"] = per_sample ? "per_sample" : "per_batch";
   }
   std::unique_ptr<torch::optim::Optimizer> make(std::vector<torch::Tensor> p, double lr) const override {
     return std::make_unique<ScGdm>(p, ScGdmOptions(lr).momentum(momentum).weight_decay(weight_decay).step(step));
+  }
+  void attach(torch::optim::Optimizer& opt, torch::nn::Module& model) const override {
+    if (!per_sample) return;
+    auto& sc = dynamic_cast<ScGdm&>(opt);
+    for (const auto& l : layers::mac_layers(model))
+      if (l.layer->op().kind == hw::MacOp::Kind::Linear) sc.tap_linear(*l.layer);
   }
 };
 
@@ -210,12 +220,18 @@ void register_all() {
             p->weight_decay = s.get_double("weight_decay", 0.0, 0.0, 1.0);
             return p;
           });
-    o.add("sc_gdm", "SC-GDC/SC-GDM (Liu): ternary stochastic counter steps of `step` (2^-10), momentum (0 = SC-GDC)",
+    o.add("sc_gdm", "SC-GDC/SC-GDM (Liu): ternary stochastic counter steps of `step` (2^-10), momentum (0 = SC-GDC), steps per_sample (SC-GDC default) | per_batch",
           [](config::Section& s) -> std::shared_ptr<const OptimizerOptions> {
             auto p = std::make_shared<ScGdmSpec>();
             p->momentum = s.get_double("momentum", 0.0, 0.0, 0.999999);
             p->weight_decay = s.get_double("weight_decay", 0.0, 0.0, 1.0);
             p->step = s.get_double("step", p->step, 1e-12, 1.0);
+            // SC-GDC (momentum 0) steps per sample on Linear layers, as the hardware does;
+            // SC-GDM keeps its momentum buffer per batch.
+            p->per_sample = s.get_choice<bool>("steps", p->momentum == 0.0,
+                                               {{"per_sample", true}, {"per_batch", false}});
+            if (p->per_sample && p->momentum != 0.0)
+              s.fail("steps", "per_sample is SC-GDC only (momentum 0); with momentum use per_batch");
             return p;
           });
   }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
 #include <yaml-cpp/yaml.h>
 
@@ -23,6 +24,9 @@ struct OptimizerOptions {
   virtual void dump(YAML::Node& out) const = 0;
   virtual std::unique_ptr<torch::optim::Optimizer> make(std::vector<torch::Tensor> params,
                                                         double lr) const = 0;
+  // Called by the trainer right after make() with the model whose parameters it got, for
+  // optimizers that need the layers themselves (sc_gdm's per-sample steps tap every Linear layer).
+  virtual void attach(torch::optim::Optimizer& /*opt*/, torch::nn::Module& /*model*/) const {}
 };
 
 // Weight clamp applied after optimizer steps (rex-sc clamps to [-1, 0.999] after every epoch).

@@ -1,6 +1,15 @@
 #include "axtrain/train/sc_gdm.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+
+#include <ATen/Parallel.h>
+
 #include <torch/serialize/archive.h>
+
+#include "axtrain/layers/mac_layer.h"
 
 namespace ax::train {
 
@@ -13,6 +22,114 @@ ScGdm::ScGdm(std::vector<torch::Tensor> params, ScGdmOptions options)
     : torch::optim::Optimizer({torch::optim::OptimizerParamGroup(std::move(params))},
                               std::make_unique<ScGdmOptions>(options)) {}
 
+ScGdm::~ScGdm() {
+  for (auto& t : taps_) {
+    t->active = false;
+    t->records.clear();
+  }
+}
+
+void ScGdm::tap_linear(layers::MacLayerImpl& layer) {
+  for (const auto& g : param_groups())
+    if (static_cast<const ScGdmOptions&>(g.options()).momentum() != 0)
+      throw std::invalid_argument("sc_gdm: per-sample steps are SC-GDC only (momentum 0)");
+  if (layer.op().kind != hw::MacOp::Kind::Linear)
+    throw std::invalid_argument("sc_gdm: per-sample steps are for Linear layers only");
+  auto tap = std::make_shared<SampleTap>();
+  taps_.push_back(tap);
+  tapped_.push_back({layer.weight.unsafeGetTensorImpl(), Tapped{tap, false}});
+  if (layer.bias.defined()) tapped_.push_back({layer.bias.unsafeGetTensorImpl(), Tapped{tap, true}});
+  layer.set_sample_tap([tap](const torch::Tensor& x, const torch::Tensor& y) {
+    if (!tap->active) return;
+    if (tap->records.size() >= SampleTap::kMaxRecords) tap->records.erase(tap->records.begin());
+    SampleTap::Record r{x.detach(), std::make_shared<torch::Tensor>()};
+    std::shared_ptr<torch::Tensor> slot = r.delta;
+    tap->records.push_back(std::move(r));
+    // The last gradient that reaches y wins (a sensitivity pass fires first, the loss last).
+    y.register_hook([slot](const torch::Tensor& g) { *slot = g.detach(); });
+  });
+}
+
+namespace {
+// SplitMix64 (Steele, Lea & Flood 2014): one stream per counter row, seeded from torch's
+// default generator, so the draws follow the run's seed and not the thread count.
+struct SplitMix64 {
+  std::uint64_t s;
+  std::uint64_t next() {
+    std::uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+};
+}  // namespace
+
+bool ScGdm::per_sample_step(const torch::Tensor& p, const Tapped& t, const ScGdmOptions& o,
+                            torch::Tensor& counter, double& saturated, double& moved) {
+  std::vector<torch::Tensor> xs, ds;
+  for (const auto& r : t.tap->records) {
+    if (!r.delta->defined()) continue;
+    if (r.x.dim() != 2 || r.delta->dim() != 2 || r.x.size(0) != r.delta->size(0)) return false;
+    xs.push_back(r.x);
+    ds.push_back(*r.delta);
+  }
+  if (xs.empty()) return false;
+  torch::Tensor x = torch::cat(xs).to(torch::kCPU, torch::kFloat64).contiguous();
+  torch::Tensor d = torch::cat(ds).to(torch::kCPU, torch::kFloat64).contiguous();
+  if (t.bias ? d.size(1) != p.size(0) : (p.dim() != 2 || d.size(1) != p.size(0) || x.size(1) != p.size(1)))
+    return false;
+  // Σ_i g_i must be the gradient autograd produced.
+  torch::Tensor grad = p.grad().to(torch::kCPU, torch::kFloat64);
+  torch::Tensor sum = t.bias ? d.sum(0) : d.t().mm(x);
+  const double scale = grad.abs().max().item<double>();
+  if ((sum - grad).abs().max().item<double>() > 1e-3 * scale + 1e-30) return false;
+
+  // Counter row o (one output): for every sample i and input c, r = −lr·δ_io·x_ic / Δ; a step of
+  // sign(r) with probability min(|r|, 1). r = 0 (a zero input or gradient) never steps, so it
+  // takes no draw.
+  const double k = -o.lr() / o.step();
+  const std::int64_t n = x.size(0), outs = d.size(1), cols = t.bias ? 1 : x.size(1);
+  const double* xp = x.data_ptr<double>();
+  const double* dp = d.data_ptr<double>();
+  torch::Tensor seeds = torch::randint(0, std::int64_t{1} << 62, {outs}, torch::kInt64);
+  const std::int64_t* sp = seeds.data_ptr<std::int64_t>();
+  std::vector<double> steps(static_cast<std::size_t>(outs * cols), 0.0), sat(static_cast<std::size_t>(outs), 0.0),
+      mov(static_cast<std::size_t>(outs), 0.0);
+  at::parallel_for(0, outs, 1, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t oi = b; oi < e; ++oi) {
+      SplitMix64 g{static_cast<std::uint64_t>(sp[oi])};
+      double* row = steps.data() + oi * cols;
+      double s = 0, m = 0;
+      auto draw = [&](double& acc, double r) {
+        m += 1;
+        const double a = std::abs(r);
+        if (a > 1) s += 1;
+        if (a >= 1 || g.uniform() < a) acc += r > 0 ? 1.0 : -1.0;
+      };
+      for (std::int64_t i = 0; i < n; ++i) {
+        const double di = k * dp[i * outs + oi];
+        if (di == 0) continue;
+        if (t.bias) {
+          draw(row[0], di);
+          continue;
+        }
+        const double* xi = xp + i * cols;
+        for (std::int64_t c = 0; c < cols; ++c)
+          if (xi[c] != 0) draw(row[c], di * xi[c]);
+      }
+      sat[static_cast<std::size_t>(oi)] = s;
+      mov[static_cast<std::size_t>(oi)] = m;
+    }
+  });
+  for (std::int64_t oi = 0; oi < outs; ++oi) {
+    saturated += sat[static_cast<std::size_t>(oi)];
+    moved += mov[static_cast<std::size_t>(oi)];
+  }
+  counter.add_(torch::from_blob(steps.data(), counter.sizes(), torch::kFloat64).to(counter.device(), counter.scalar_type()));
+  return true;
+}
+
 torch::Tensor ScGdm::step(LossClosure closure) {
   torch::NoGradGuard no_grad;
   torch::Tensor loss;
@@ -21,7 +138,7 @@ torch::Tensor ScGdm::step(LossClosure closure) {
     loss = closure();
   }
   std::size_t index = 0;
-  double saturated = 0.0, moved = 0.0;
+  double saturated = 0.0, moved = 0.0, tapped = 0.0, fell_back = 0.0;
   for (auto& group : param_groups()) {
     const auto& o = static_cast<const ScGdmOptions&>(group.options());
     for (auto& p : group.params()) {
@@ -29,6 +146,20 @@ torch::Tensor ScGdm::step(LossClosure closure) {
       if (momentum_.size() <= i) momentum_.resize(i + 1);
       if (!p.grad().defined()) continue;
       torch::Tensor counter = torch::round(p / o.step());  // the integer counter behind w
+      const void* key = p.unsafeGetTensorImpl();
+      auto it = std::find_if(tapped_.begin(), tapped_.end(), [key](const auto& e) { return e.first == key; });
+      if (it != tapped_.end()) {
+        tapped += 1;
+        if (per_sample_step(p, it->second, o, counter, saturated, moved)) {
+          if (o.weight_decay() != 0) {
+            torch::Tensor r = p * (-o.weight_decay() * o.lr() / o.step());
+            counter.add_(ternary_quantise(r.clamp(-1.0, 1.0)));
+          }
+          p.copy_(counter * o.step());
+          continue;
+        }
+        fell_back += 1;
+      }
       torch::Tensor d = p.grad() * o.lr();
       if (o.weight_decay() != 0) d = d + p * (o.weight_decay() * o.lr());
       if (o.momentum() != 0) {
@@ -43,6 +174,8 @@ torch::Tensor ScGdm::step(LossClosure closure) {
       p.copy_(counter * o.step());
     }
   }
+  for (auto& t : taps_) t->records.clear();
+  fallback_ = tapped > 0 ? fell_back / tapped : 0.0;
   saturated_ = moved > 0 ? saturated / moved : 0.0;
   return loss;
 }

@@ -128,6 +128,7 @@ std::size_t Trainer::segment_of(std::int64_t b) const {
 void Trainer::start_segment(std::size_t s) {
   current_segment_ = s;
   optimizer_ = segments_[s].optimizer->options->make(model_->parameters(), segments_[s].optimizer->lr);
+  segments_[s].optimizer->options->attach(*optimizer_, *model_);
 }
 
 void Trainer::clamp_weights() {

@@ -65,12 +65,75 @@ Levels operand_levels(const ScOptions& o, const OperandScales& s, const torch::T
 }
 
 namespace {
-torch::Tensor phases(PhaseMode mode, std::int64_t per_sample, std::int64_t samples,
-                     std::int64_t offset, std::int64_t period) {
-  if (mode == PhaseMode::Random)
+// The seed state of stream key k in `state` mode (rex-sc's offset → state rule, §7.1.4): the
+// (k mod (2^n − 1))-th of the register's 2^n − 1 seedable states in ascending order — 1 .. 2^n − 1
+// for the XOR and zero-inserted forms (= ((k) mod (L − 1)) + 1), 0 .. 2^n − 2 for XNOR — and the
+// phase is that state's position in the sequence.
+std::vector<std::int32_t> state_phase_table(const StreamEncoder& enc) {
+  const auto& seq = enc.sequence();
+  const std::int64_t states = static_cast<std::int64_t>(enc.length()) - 1;  // 2^n − 1 seedable
+  std::vector<std::int64_t> pos(static_cast<std::size_t>(enc.length()), -1);
+  for (std::size_t t = 0; t < seq.size(); ++t) pos[seq[t]] = static_cast<std::int64_t>(t);
+  const bool from_zero = pos[static_cast<std::size_t>(states)] < 0;  // XNOR never reaches all ones
+  std::vector<std::int32_t> out(static_cast<std::size_t>(states));
+  for (std::int64_t k = 0; k < states; ++k)
+    out[static_cast<std::size_t>(k)] = static_cast<std::int32_t>(pos[static_cast<std::size_t>(from_zero ? k : k + 1)]);
+  return out;
+}
+
+torch::Tensor mod_phase(torch::Tensor key, std::int64_t period) {
+  return key.remainder(period).to(torch::kInt32).contiguous();  // remainder: ≥ 0 for period > 0
+}
+
+// Phases of the per-sample activation streams (index i = flat index within one sample of the
+// streamed layout [C'][H][W]), repeated for every sample.
+torch::Tensor activation_phases(const ScOptions& o, const StreamEncoder& enc, std::int64_t per_sample,
+                                std::int64_t samples) {
+  const std::int64_t period = enc.period();
+  if (o.phase_mode == PhaseMode::Random)
     return torch::randint(0, period, {samples * per_sample}, torch::kInt32);
-  torch::Tensor p = (torch::arange(per_sample, torch::kInt64) + offset).remainder(period);
-  return p.to(torch::kInt32).repeat({samples}).contiguous();
+  torch::Tensor key = torch::arange(per_sample, torch::kInt64) + o.input_offset;
+  torch::Tensor p;
+  if (o.phase_mode == PhaseMode::State) {
+    const std::vector<std::int32_t> tab = state_phase_table(enc);
+    p = torch::from_blob(const_cast<std::int32_t*>(tab.data()), {static_cast<std::int64_t>(tab.size())}, torch::kInt32)
+            .index_select(0, key.remainder(static_cast<std::int64_t>(tab.size())));
+  } else {
+    p = mod_phase(key, period);  // index and scatter
+  }
+  return p.repeat({samples}).contiguous();
+}
+
+// Phases of the weight streams (flat index j within the weight tensor [O][Cg][k][k]).
+torch::Tensor weight_phases(const ScOptions& o, const StreamEncoder& enc, const ConvGeometry& g,
+                            std::int64_t offset) {
+  const std::int64_t period = enc.period(), cg = g.Cg(), og = g.Og(), kk = g.kh * g.kw;
+  const std::int64_t nw = g.O * cg * kk;
+  if (o.phase_mode == PhaseMode::Random) return torch::randint(0, period, {nw}, torch::kInt32);
+  torch::Tensor j = torch::arange(nw, torch::kInt64);
+  if (o.phase_mode == PhaseMode::Index) return mod_phase(j + offset, period);
+  if (o.phase_mode == PhaseMode::State) {
+    const std::vector<std::int32_t> tab = state_phase_table(enc);
+    return torch::from_blob(const_cast<std::int32_t*>(tab.data()), {static_cast<std::int64_t>(tab.size())}, torch::kInt32)
+        .index_select(0, (j + offset).remainder(static_cast<std::int64_t>(tab.size())))
+        .contiguous();
+  }
+  // Scatter: product r = (c·kh + ky)·kw + kx (c within its group) of output channel o gets the lag
+  // o·F + σ(r) + offset behind the stream of the input pixel it meets at output position (0, 0),
+  // F = Cg·kh·kw, σ(r) = seq[(r + kScatterBlockShift·⌊r / P⌋) mod P] (seq = the LFSR sequence, a
+  // permutation of the P residues). i0 = flat index of that pixel (channel gi·Cg + c, row
+  // ky·dil − pad, column kx·dil − pad) in the unsplit input [C][H][W]. At output (oy, ox) the
+  // pixel index moves by (oy·W + ox)·stride for every product alike, so each block of P
+  // consecutive products of an output takes every lag exactly once (options.h).
+  torch::Tensor kx = j.remainder(g.kw), ky = j.div(g.kw, "floor").remainder(g.kh);
+  torch::Tensor c = j.div(kk, "floor").remainder(cg), oo = j.div(cg * kk, "floor");
+  torch::Tensor r = j.remainder(cg * kk);
+  torch::Tensor ch = oo.div(og, "floor") * cg + c;
+  torch::Tensor i0 = (ch * g.H + ky * g.dil - g.pad) * g.W + kx * g.dil - g.pad;
+  std::vector<std::int64_t> sq(enc.sequence().begin(), enc.sequence().end());
+  torch::Tensor seq = torch::from_blob(sq.data(), {period}, torch::kInt64);
+  torch::Tensor sigma = seq.index_select(0, (r + kScatterBlockShift * r.div(period, "floor")).remainder(period));
+  return mod_phase(i0 + o.input_offset + oo * (cg * kk) + sigma + offset, period);
 }
 
 template <class T>
@@ -89,12 +152,11 @@ std::vector<T> weight_rows(const ScOptions& o, const StreamEncoder& enc, const L
                            bool split, const std::uint64_t* flip_seeds) {
   const bool bipolar = o.encoding == Encoding::Bipolar;
   const int slices = enc.slices();
-  const std::int64_t period = enc.period(), kk = g0.kh * g0.kw, groups = g0.groups;
+  const std::int64_t kk = g0.kh * g0.kw, groups = g0.groups;
   const std::int64_t cg = g0.Cg(), og = g0.Og(), nw = g0.O * cg * kk;
-  std::vector<T> wpos = streams<T>(enc, lv.w_pos, phases(o.phase_mode, nw, 1, o.weight_pos_offset, period));
+  std::vector<T> wpos = streams<T>(enc, lv.w_pos, weight_phases(o, enc, g0, o.weight_pos_offset));
   std::vector<T> wneg;
-  if (!bipolar)
-    wneg = streams<T>(enc, lv.w_neg, phases(o.phase_mode, nw, 1, o.weight_neg_offset, period));
+  if (!bipolar) wneg = streams<T>(enc, lv.w_neg, weight_phases(o, enc, g0, o.weight_neg_offset));
   if (o.flip_rate > 0.0) {
     flip_bits(wpos.data(), static_cast<std::int64_t>(wpos.size()), o.flip_rate, flip_seeds[0]);
     if (!wneg.empty()) flip_bits(wneg.data(), static_cast<std::int64_t>(wneg.size()), o.flip_rate, flip_seeds[1]);
@@ -126,7 +188,7 @@ Emulation run(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, co
               bool split, mac::WeightCache* cache) {
   const bool bipolar = o.encoding == Encoding::Bipolar;
   const int slices = enc.slices();
-  const std::int64_t period = enc.period(), groups = g0.groups, cg = g0.Cg();
+  const std::int64_t groups = g0.groups, cg = g0.Cg();
 
   // Activation streams [S][N][C'][H][W]; with split, group g holds its x⁺ then its x⁻ channels.
   ConvGeometry g = g0;
@@ -138,20 +200,24 @@ Emulation run(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, co
     g.C = 2 * g0.C;
   }
   const std::int64_t per_sample = g.C * g.H * g.W;
-  std::vector<T> acts = streams<T>(enc, a, phases(o.phase_mode, per_sample, g.N, o.input_offset, period));
+  std::vector<T> acts = streams<T>(enc, a, activation_phases(o, enc, per_sample, g.N));
   std::uint64_t seeds[3] = {0, 0, 0};  // flips of activations, W⁺, W⁻
   if (o.flip_rate > 0.0) {
     torch::Tensor t = torch::randint(0, std::int64_t{1} << 62, {3}, torch::kInt64);
     for (int i = 0; i < 3; ++i) seeds[i] = static_cast<std::uint64_t>(t[i].item<std::int64_t>());
     flip_bits(acts.data(), static_cast<std::int64_t>(acts.size()), o.flip_rate, seeds[0]);
   }
-  // Deterministic weight streams (index phases, no flips) depend on the weight levels alone: kept
-  // in the layer's cache while they are unchanged. Random phases and flips are drawn per call.
+  // Deterministic weight streams (index, state or scatter phases; no flips) depend on the weight
+  // levels and, for scatter, the input geometry: kept in the layer's cache while both are unchanged.
+  // Random phases and flips are drawn per call.
   auto build = [&] { return weight_rows<T>(o, enc, lv, g0, split, seeds + 1); };
   const bool keep = cache && o.phase_mode != PhaseMode::Random && o.flip_rate == 0.0;
   const std::shared_ptr<const std::vector<T>> rows =
       keep ? cache->get<std::vector<T>>(lv.w_neg.defined() ? torch::stack({lv.w_pos, lv.w_neg}) : lv.w_pos,
-                                        {split ? 1.0 : 0.0, static_cast<double>(groups), static_cast<double>(sizeof(T))}, build)
+                                        {split ? 1.0 : 0.0, static_cast<double>(groups), static_cast<double>(sizeof(T)),
+                                         static_cast<double>(g0.H), static_cast<double>(g0.W),
+                                         static_cast<double>(g0.pad), static_cast<double>(g0.dil)},
+                                        build)
            : std::make_shared<const std::vector<T>>(build());
 
   Emulation em;

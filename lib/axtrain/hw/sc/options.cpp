@@ -37,7 +37,10 @@ void ScOptions::dump(YAML::Node& out) const {
   out["proxy"] = proxy == ProxyKind::ScAct ? "sc_act" : "linear";
   out["proxy_operands"] = proxy_quantized ? "quantized" : "float";
   YAML::Node ph;
-  ph["mode"] = phase_mode == PhaseMode::Index ? "index" : "random";
+  ph["mode"] = phase_mode == PhaseMode::Scatter ? "scatter"
+               : phase_mode == PhaseMode::State ? "state"
+               : phase_mode == PhaseMode::Index ? "index"
+                                                : "random";
   ph["input"] = input_offset;
   ph["weight_pos"] = weight_pos_offset;
   ph["weight_neg"] = weight_neg_offset;
@@ -75,8 +78,11 @@ std::shared_ptr<const HardwareOptions> ScOptions::parse(config::Section& s) {
   o->proxy_quantized = s.get_choice<bool>("proxy_operands", true, {{"quantized", true}, {"float", false}});
 
   config::Section ph = s.section("phase");
-  o->phase_mode = ph.get_choice<PhaseMode>("mode", PhaseMode::Index,
-                                          {{"index", PhaseMode::Index}, {"random", PhaseMode::Random}});
+  o->phase_mode = ph.get_choice<PhaseMode>("mode", PhaseMode::Scatter,
+                                           {{"scatter", PhaseMode::Scatter},
+                                            {"state", PhaseMode::State},
+                                            {"index", PhaseMode::Index},
+                                            {"random", PhaseMode::Random}});
   const std::int64_t big = std::int64_t{1} << 40;
   o->input_offset = ph.get_int("input", 0, 0, big);
   o->weight_pos_offset = ph.get_int("weight_pos", 67, 0, big);

@@ -24,11 +24,24 @@
 //   proxy_operands: quantized  # quantized: the proxy sees the operands exactly as the streams
 //                           #   encode them (fake quantisation, straight-through gradient) |
 //                           #   float: unquantised operands (smooth; for gradient checks)
-//   phase:                  # LFSR phase of each stream (decorrelation, §7.1.4, G-12)
-//     mode: index           # index: stream of element i starts at (i + offset) mod period, i =
-//                           #   flat index within one sample (activations; so a result does not
-//                           #   depend on the batch position) or within the weight tensor |
-//                           #   random: uniform phases drawn afresh on every forward pass
+//   phase:                  # LFSR phase (start position in the sequence) of each stream
+//                           #   (decorrelation, §7.1.4, G-12); i = flat index of an activation
+//                           #   within one sample (so a result does not depend on the batch
+//                           #   position), j = flat index of a weight within the weight tensor
+//     mode: scatter         # scatter (default; ours): activations start at (i + input) mod P;
+//                           #   product r = (c·k + ky)·k + kx of output channel o gets the lag
+//                           #   o·Cg·k² + σ(r) + weight_pos|neg behind the input pixel it meets,
+//                           #   σ(r) = seq[(r + 5·⌊r / P⌋) mod P] (the LFSR sequence, a
+//                           #   permutation): every block of P consecutive products of an output
+//                           #   takes every lag once, in a scrambled order |
+//                           #   state: rex-sc's Python rule offset → state: the stream of key
+//                           #   k = i + input (or j + weight_pos|neg) starts in register state
+//                           #   (k mod (2^n − 1)) + 1 (XNOR form: k mod (2^n − 1)) |
+//                           #   index: stream starts at (k mod P) — locks all products of a Linear
+//                           #   layer with C_in ≡ 0 (mod P), and of a kernel-sized classifier, at
+//                           #   one lag (3 for W⁺, 5 for W⁻ at L = 32: +0.25 / −0.22 counts per
+//                           #   product, docs/hardware/sc.md) | random: uniform phases drawn
+//                           #   afresh on every forward pass
 //     input: 0              # offsets (rex-sc: 0 activations, 67 W⁺, 37 W⁻); bipolar weights
 //     weight_pos: 67        #   use weight_pos
 //     weight_neg: 37
@@ -55,7 +68,12 @@ namespace ax::hw::sc {
 
 enum class Encoding { Unipolar, Bipolar };
 enum class ProxyKind { ScAct, Linear };
-enum class PhaseMode { Index, Random };
+// Stream phases (see the YAML comment above): Scatter (default) | State (rex-sc) | Index | Random.
+enum class PhaseMode { Scatter, State, Index, Random };
+// The scatter mode's shift of σ per block of P products (decorrelates blocks that share
+// activation phases; 5 gave the smallest output bias against the independent-stream closed form
+// among 1, 3, 5, 9, 17 in docs/hardware/sc.md's measurement).
+constexpr std::int64_t kScatterBlockShift = 5;
 
 struct ScOptions final : HardwareOptions {
   int stream_length = 32;
@@ -65,7 +83,7 @@ struct ScOptions final : HardwareOptions {
   double flip_rate = 0.0;
   ProxyKind proxy = ProxyKind::ScAct;
   bool proxy_quantized = true;
-  PhaseMode phase_mode = PhaseMode::Index;
+  PhaseMode phase_mode = PhaseMode::Scatter;
   std::int64_t input_offset = 0, weight_pos_offset = 67, weight_neg_offset = 37;
   QuantSpec input{5, ScalePolicy::Fixed, 1.0 / 32, Signedness::Auto};
   QuantSpec weight{5, ScalePolicy::Fixed, 1.0 / 32, Signedness::Signed};
