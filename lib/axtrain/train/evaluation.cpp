@@ -127,7 +127,7 @@ RunResult run_evaluation(const EvalRequest& req) {
   // evaluation is not complete, so no table takes it for a number.
   const bool finite = std::isfinite(m.loss) && std::isfinite(m.accuracy);
   if (!finite) {
-    for (const char* k : {"loss", "loss_min", "loss_max", "loss_std", "accuracy"})
+    for (const char* k : {"loss", "loss_min", "loss_max", "loss_std", "accuracy", "output_deviation", "output_deviation_std"})
       if (doc["final"]["test"].contains(k)) {
         const double v = doc["final"]["test"][k].get<double>();
         if (!std::isfinite(v)) doc["final"]["test"][k] = std::isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
@@ -160,7 +160,9 @@ RunResult run_evaluation(const EvalRequest& req) {
   std::string spread = m.repeats > 1 ? fmt::format(" ± {:.4f} (min {:.4f}, max {:.4f}, {} repeats)", m.accuracy_std,
                                                    m.accuracy_min, m.accuracy_max, m.repeats)
                                      : "";
-  progress.line(fmt::format("test accuracy {:.4f}{}, loss {:.4f}, {:.1f}s", m.accuracy, spread, m.loss, eval_s));
+  const std::string deviation =
+      m.output_deviation ? fmt::format(", output deviation from float {:.4g}", *m.output_deviation) : "";
+  progress.line(fmt::format("test accuracy {:.4f}{}, loss {:.4f}{}, {:.1f}s", m.accuracy, spread, m.loss, deviation, eval_s));
   if (!finite)
     throw DivergedError(fmt::format("eval of {}: the test loss is {} (weights or outputs not finite); written to {}",
                                     checkpoint, m.loss, result.run_dir + "/metrics.json"));
