@@ -282,6 +282,21 @@ TEST(Experiment, OutputDeviationCellsReadTheirEvaluation) {
   EXPECT_NEAR(std::stod(rows["fp/dev"][2]), d, 1e-12 * d);
   EXPECT_NEAR(std::stod(rows["fp"][2]), m["final"]["test"]["loss"].get<double>(), 1e-9);
   EXPECT_TRUE(rows["float/dev"][2].empty());
+  EXPECT_TRUE(m["eval"]["output_deviation_computed"].get<bool>());
+
+  // An evaluation written before the deviation existed (no output_deviation, no marker): the dev
+  // cell is not done and its evaluation runs again, giving the same number (deterministic hardware).
+  nlohmann::json old = m;
+  old["final"]["test"].erase("output_deviation");
+  old["eval"].erase("output_deviation_computed");
+  std::ofstream(p.task("fp/dev", 1)->eval_dir() + "/metrics.json") << old.dump();
+  EXPECT_TRUE(p.task("fp", 1)->done());
+  EXPECT_FALSE(p.task("fp/dev", 1)->done());
+  r = test::run_cli("experiment run dev --scale smoke" + common);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(p.task("fp/dev", 1)->done());
+  rows = read_csv(dir + "/results/dev/smoke/table.csv");
+  EXPECT_NEAR(std::stod(rows["fp/dev"][2]), d, 1e-12 * d);
 }
 
 }  // namespace

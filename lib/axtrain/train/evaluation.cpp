@@ -95,7 +95,10 @@ RunResult run_evaluation(const EvalRequest& req) {
   const std::string id = fs::path(result.run_dir).filename().string();
   if (req.opt.resume && file_exists(result.run_dir + "/metrics.json")) {
     nlohmann::json done = nlohmann::json::parse(read_file(result.run_dir + "/metrics.json"), nullptr, false);
-    if (!done.is_discarded() && done.is_object() && done.value("status", "") == "complete") {
+    // An evaluation written before the output deviation existed (no eval.output_deviation_computed)
+    // is run again, so that its metrics.json gains final.test.output_deviation.
+    if (!done.is_discarded() && done.is_object() && done.value("status", "") == "complete" &&
+        done.contains("eval") && done["eval"].is_object() && done["eval"].contains("output_deviation_computed")) {
       result.metrics = done;
       result.skipped = true;
       return result;
@@ -140,6 +143,7 @@ RunResult run_evaluation(const EvalRequest& req) {
                  {"preset", cfg.hardware.preset},
                  {"mode", hw::mode_name(cfg.eval.mode)},
                  {"repeats", cfg.eval.repeats},
+                 {"output_deviation_computed", m.output_deviation.has_value()},
                  {"seconds", eval_s}};
   doc["power"] = nullptr;  // relative power of this hardware (eval/power.h), when the cost file prices it
   if (file_exists(kDefaultPowerCosts)) {
