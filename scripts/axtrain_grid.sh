@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The AxTrain grid (He et al., ISLPED'18; PAPERS.md §7.10–7.12, §9.3) on one data set of Table 1:
 # BP, AxTrain-act, AxTrain-pas and AxTrain (configs/axtrain/<ds>_*.yaml), each evaluated on DRUM
-# K1–K4 (configs/hw/drum_k4..k7) and the data set's two NTV voltages (aggressive, conservative;
+# K1–K4 (configs/hw/drum_k2..k5: G-40 by the rule of experiments/axtrain-drum-k) and the data set's two NTV voltages (aggressive, conservative;
 # NTV over 50 fault draws), plus the multiplier results normalised to the same network with
 # accurate multipliers (Fig. 6: test loss on DRUM ÷ test loss in float) and S(w) of every trained
 # network on the test set (`axtrain sensitivity`), the relative compute / storage power of each
@@ -25,7 +25,7 @@ case $ds in
   breast_cancer) ntv=(ntv_400mV ntv_660mV) ;;
   *) ntv=(ntv_660mV ntv_850mV) ;;
 esac
-drum=(drum_k4 drum_k5 drum_k6 drum_k7)
+drum=(drum_k2 drum_k3 drum_k4 drum_k5)
 
 run() { "$bin" run "$@" --out "$runs" --resume --quiet "${extra[@]}" | tail -1 | xargs dirname; }
 hw_args() {  # the preset; NTV storage with the clipped STE of Eq. 12
@@ -77,7 +77,7 @@ done
 # mul8u_17MJ, harsh enough that the search stops short of 100 % (the DRUM designs do not here).
 aa=$out/${ds}_approxann.tsv
 printf 'dataset\tstart\thardware\tapprox_multipliers\tmultipliers\tfraction\taccurate_accuracy\tfinal_accuracy\trel_compute\n' > "$aa"
-for h in drum_k4 drum_k5 mul8u_17MJ; do
+for h in drum_k2 drum_k3 mul8u_17MJ; do
   for m in bp act; do
     d=$bp; [[ $m == act ]] && d=$act
     j=$runs/approxann/$m-$h

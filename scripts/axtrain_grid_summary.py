@@ -16,7 +16,7 @@ import sys
 out = sys.argv[1] if len(sys.argv) > 1 else "results/axtrain_grid"
 order = ["breast_cancer", "segment", "ionosphere", "satimage", "mnist"]
 methods = ["bp", "act", "pas", "axtrain"]
-drum = ["drum_k4", "drum_k5", "drum_k6", "drum_k7"]
+drum = ["drum_k2", "drum_k3", "drum_k4", "drum_k5"]  # K1..K4 (G-40, experiments/axtrain-drum-k)
 K = {h: f"K{i + 1}" for i, h in enumerate(drum)}
 
 
@@ -54,7 +54,7 @@ def mean(xs):
 print("S(w) on the test set (`axtrain sensitivity`; AxTrain-pas / AxTrain: the K1-trained network)\n")
 print("| data set | BP | AxTrain-act | AxTrain-pas | AxTrain |\n|---|---|---|---|---|")
 for d in grid:
-    print(f"| {d} | " + " | ".join(f(cell[(d, m, 'drum_k4')]['S'], 3) for m in methods) + " |")
+    print(f"| {d} | " + " | ".join(f(cell[(d, m, drum[0])]['S'], 3) for m in methods) + " |")
 
 print("\nFig. 6 — test loss on DRUM ÷ test loss of the same network with accurate multipliers\n")
 print("| data set | " + " | ".join(f"{K[h]} {m}" for h in drum for m in ("bp", "act", "axtrain")) + " |")

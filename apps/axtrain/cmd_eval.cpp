@@ -26,6 +26,11 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--threads", r->opt.threads, "CPU threads (0 = all cores)")->check(CLI::Range(0, 4096));
   cmd->add_flag("--quiet", r->opt.quiet, "no progress output on stderr");
   cmd->add_flag("--resume", r->opt.resume, "do nothing when this evaluation is already complete");
+  cmd->footer(
+      "Writes <out>/<name>-eval/<id>/metrics.json; final.test holds accuracy, loss and, unless the mode or the\n"
+      "hardware is ideal, output_deviation: per test sample ||O_hw - O_float|| / ||O_float|| of the model's outputs\n"
+      "(the same weights in mode ideal), mean over the test set (with --repeats: mean over the draws and\n"
+      "output_deviation_std). docs/metrics.md.");
   cmd->callback([r] {
     train::RunResult res = train::run_evaluation(*r);
     std::cout << res.run_dir << "/metrics.json\n";

@@ -252,3 +252,52 @@ TEST(Experiment, ScaleCellsOverrideTheirRecipe) {
 
 }  // namespace
 }  // namespace ax
+
+namespace ax {
+namespace {
+
+// `metric: output_deviation` reads final.test.output_deviation of the cell's evaluation; a cell that
+// shares another's evaluation (checkpoint_of it, the same request) reads the same directory; an
+// evaluation in float (mode ideal) has nothing to compare, so its cell has no number.
+TEST(Experiment, OutputDeviationCellsReadTheirEvaluation) {
+  const std::string dir = test::temp_dir("exp-dev");
+  std::ofstream(dir + "/fp.yaml") << "hardware: {type: fixed_point, input: {bits: 3}, weight: {bits: 3}}\n";
+  write_experiment(dir, "dev",
+                   "title: t\nscales: {smoke: {epochs: 0.5}}\ncells:\n  - {id: float, config: " + dir +
+                       "/tiny.yaml}\n  - {id: fp, checkpoint_of: float, eval: {hardware: " + dir +
+                       "/fp.yaml}, metric: test_loss}\n  - {id: fp/dev, checkpoint_of: fp, eval: {hardware: " + dir +
+                       "/fp.yaml}, metric: output_deviation}\n  - {id: float/dev, checkpoint_of: float, eval: {mode: ideal}, "
+                       "metric: output_deviation}\n");
+  const std::string common = " --experiments " + dir + "/experiments --results " + dir + "/results";
+  test::CliResult r = test::run_cli("experiment run dev --scale smoke" + common);
+  ASSERT_EQ(r.code, 0) << r.out;
+  experiment::ExperimentSpec e = experiment::load_experiment(dir + "/experiments/dev/experiment.yaml");
+  experiment::Plan p = experiment::make_plan(e, experiment::Scale::Smoke, dir + "/results");
+  EXPECT_EQ(p.task("fp/dev", 1)->eval_dir(), p.task("fp", 1)->eval_dir());
+  const nlohmann::json m = nlohmann::json::parse(std::ifstream(p.task("fp/dev", 1)->eval_dir() + "/metrics.json"));
+  ASSERT_TRUE(m["final"]["test"].contains("output_deviation")) << m["final"]["test"].dump();
+  const double d = m["final"]["test"]["output_deviation"].get<double>();
+  EXPECT_GT(d, 0.0);  // 3-bit operands change the outputs
+  auto rows = read_csv(dir + "/results/dev/smoke/table.csv");
+  EXPECT_NEAR(std::stod(rows["fp/dev"][2]), d, 1e-12 * d);
+  EXPECT_NEAR(std::stod(rows["fp"][2]), m["final"]["test"]["loss"].get<double>(), 1e-9);
+  EXPECT_TRUE(rows["float/dev"][2].empty());
+  EXPECT_TRUE(m["eval"]["output_deviation_computed"].get<bool>());
+
+  // An evaluation written before the deviation existed (no output_deviation, no marker): the dev
+  // cell is not done and its evaluation runs again, giving the same number (deterministic hardware).
+  nlohmann::json old = m;
+  old["final"]["test"].erase("output_deviation");
+  old["eval"].erase("output_deviation_computed");
+  std::ofstream(p.task("fp/dev", 1)->eval_dir() + "/metrics.json") << old.dump();
+  EXPECT_TRUE(p.task("fp", 1)->done());
+  EXPECT_FALSE(p.task("fp/dev", 1)->done());
+  r = test::run_cli("experiment run dev --scale smoke" + common);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(p.task("fp/dev", 1)->done());
+  rows = read_csv(dir + "/results/dev/smoke/table.csv");
+  EXPECT_NEAR(std::stod(rows["fp/dev"][2]), d, 1e-12 * d);
+}
+
+}  // namespace
+}  // namespace ax

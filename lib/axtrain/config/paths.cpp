@@ -40,6 +40,8 @@ void check_duplicate_keys(const YAML::Node& n, const std::string& path, const st
 YAML::Node load_yaml_file(const std::string& path, const std::string& where) {
   std::string prefix = where.empty() ? "" : where + ": ";
   if (!fs::exists(path)) throw ConfigError(fmt::format("{}file not found: {}", prefix, path));
+  // a directory opens as a stream on Linux and fails on the first read with std::ios_failure
+  if (fs::is_directory(path)) throw ConfigError(fmt::format("{}{} is a directory, not a YAML file", prefix, path));
   try {
     YAML::Node doc = YAML::LoadFile(path);
     check_yaml_shape(doc, path);  // before any walk that expands aliases

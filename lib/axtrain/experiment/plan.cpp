@@ -29,6 +29,17 @@ bool complete_metrics(const std::string& path) {
   }
 }
 
+// An evaluation written before the output deviation existed lacks eval.output_deviation_computed:
+// a cell that reports the deviation is not done on it (`axtrain eval --resume` then runs it again).
+bool has_output_deviation_marker(const std::string& path) {
+  try {
+    nlohmann::json j = nlohmann::json::parse(std::ifstream(path));
+    return j.contains("eval") && j["eval"].is_object() && j["eval"].contains("output_deviation_computed");
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 std::string fmt_number(double v) { return fmt::format("{}", v); }
 
 }  // namespace
@@ -43,6 +54,7 @@ bool Task::done() const {
   if (eval) {
     const std::string d = eval_dir();
     if (d.empty() || !complete_metrics(d + "/metrics.json")) return false;
+    if (cell->metric == Metric::OutputDeviation && !has_output_deviation_marker(d + "/metrics.json")) return false;
   }
   if (cell->approxann && !fs::is_regular_file(approxann_dir + "/approxann.json")) return false;
   return true;

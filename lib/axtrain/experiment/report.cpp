@@ -74,6 +74,9 @@ std::optional<double> value_of(const Task& t, double* wall, double* draws) {
     case Metric::RelativeComputePower: return power_of(j, "relative_compute");
     case Metric::RelativeStoragePower: return power_of(j, "relative_storage");
     case Metric::ApproxMultiplierFraction: return std::nullopt;
+    case Metric::OutputDeviation:
+      if (std::isnan(s.output_deviation)) return std::nullopt;
+      return s.output_deviation;
   }
   return std::nullopt;
 }

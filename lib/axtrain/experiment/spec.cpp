@@ -31,7 +31,8 @@ const std::vector<std::pair<std::string, Metric>> kMetrics{
     {"wall_seconds", Metric::WallSeconds},
     {"relative_compute_power", Metric::RelativeComputePower},
     {"relative_storage_power", Metric::RelativeStoragePower},
-    {"approx_multiplier_fraction", Metric::ApproxMultiplierFraction}};
+    {"approx_multiplier_fraction", Metric::ApproxMultiplierFraction},
+    {"output_deviation", Metric::OutputDeviation}};
 
 // Replaces {name} in every scalar of n by its value.
 YAML::Node substitute(const YAML::Node& n, const std::map<std::string, std::string>& vars) {

@@ -19,7 +19,7 @@ Scale parse_scale(const std::string& s);  // UsageError listing the scales
 
 enum class Metric {
   TestAccuracy, TestAccuracyStd, TestLoss, TrainSecondsPerEpoch, CalibrationSecondsPerEpoch, PeakRssBytes,
-  WallSeconds, RelativeComputePower, RelativeStoragePower, ApproxMultiplierFraction
+  WallSeconds, RelativeComputePower, RelativeStoragePower, ApproxMultiplierFraction, OutputDeviation
 };
 const char* metric_name(Metric m);
 

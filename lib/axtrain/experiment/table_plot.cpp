@@ -93,6 +93,7 @@ std::string unit_of(Metric m) {
     case Metric::RelativeComputePower: return "compute power (relative to exact)";
     case Metric::RelativeStoragePower: return "storage power (relative to nominal voltage)";
     case Metric::ApproxMultiplierFraction: return "approximate multipliers (fraction)";
+    case Metric::OutputDeviation: return "output deviation ‖O_hw − O_float‖ / ‖O_float‖ (mean over samples)";
   }
   return metric_name(m);
 }

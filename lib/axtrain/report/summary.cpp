@@ -41,6 +41,7 @@ RunSummary summarize(const nlohmann::json& m, const std::string& path) {
     s.test_accuracy = num(t, "accuracy");
     s.test_accuracy_std = num(t, "accuracy_std");
     s.test_loss = num(t, "loss");
+    if (t.contains("output_deviation") && t["output_deviation"].is_number()) s.output_deviation = t["output_deviation"].get<double>();
     s.repeats = t.value("repeats", std::int64_t{1});
   }
   const auto epochs = m.value("epochs", nlohmann::json::array());

@@ -1,6 +1,7 @@
 // Run summaries: one row per metrics.json (training run or evaluation), as a Markdown or CSV table
 // — the figures docs/results.md and docs/performance.md record, read from the runs themselves.
 #pragma once
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ struct RunSummary {
   std::string phases;      // e.g. "inject:inject×3 + finetune:exact×1"
   double epochs = 0;       // configured epochs (eval: 0)
   double test_accuracy = 0, test_accuracy_std = 0, test_loss = 0;
+  // final.test.output_deviation (train/events.h); NaN when the run has none (ideal hardware or mode)
+  double output_deviation = std::numeric_limits<double>::quiet_NaN();
   std::int64_t repeats = 1;
   // Means over the epochs of: training seconds (data + forward + backward + calibration), the
   // calibration part alone, and evaluation seconds; images/s of the training batches.

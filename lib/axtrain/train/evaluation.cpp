@@ -87,7 +87,10 @@ RunResult run_evaluation(const EvalRequest& req) {
   const std::string id = fs::path(result.run_dir).filename().string();
   if (req.opt.resume && file_exists(result.run_dir + "/metrics.json")) {
     nlohmann::json done = nlohmann::json::parse(read_file(result.run_dir + "/metrics.json"), nullptr, false);
-    if (!done.is_discarded() && done.is_object() && done.value("status", "") == "complete") {
+    // An evaluation written before the output deviation existed (no eval.output_deviation_computed)
+    // is run again, so that its metrics.json gains final.test.output_deviation.
+    if (!done.is_discarded() && done.is_object() && done.value("status", "") == "complete" &&
+        done.contains("eval") && done["eval"].is_object() && done["eval"].contains("output_deviation_computed")) {
       result.metrics = done;
       result.skipped = true;
       return result;
@@ -119,7 +122,7 @@ RunResult run_evaluation(const EvalRequest& req) {
   // evaluation is not complete, so no table takes it for a number.
   const bool finite = std::isfinite(m.loss) && std::isfinite(m.accuracy);
   if (!finite) {
-    for (const char* k : {"loss", "loss_min", "loss_max", "loss_std", "accuracy"})
+    for (const char* k : {"loss", "loss_min", "loss_max", "loss_std", "accuracy", "output_deviation", "output_deviation_std"})
       if (doc["final"]["test"].contains(k)) {
         const double v = doc["final"]["test"][k].get<double>();
         if (!std::isfinite(v)) doc["final"]["test"][k] = std::isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
@@ -132,6 +135,7 @@ RunResult run_evaluation(const EvalRequest& req) {
                  {"preset", cfg.hardware.preset},
                  {"mode", hw::mode_name(cfg.eval.mode)},
                  {"repeats", cfg.eval.repeats},
+                 {"output_deviation_computed", m.output_deviation.has_value()},
                  {"seconds", eval_s}};
   doc["power"] = nullptr;  // relative power of this hardware (eval/power.h), when the cost file prices it
   if (file_exists(kDefaultPowerCosts)) {
@@ -152,7 +156,9 @@ RunResult run_evaluation(const EvalRequest& req) {
   std::string spread = m.repeats > 1 ? fmt::format(" ± {:.4f} (min {:.4f}, max {:.4f}, {} repeats)", m.accuracy_std,
                                                    m.accuracy_min, m.accuracy_max, m.repeats)
                                      : "";
-  progress.line(fmt::format("test accuracy {:.4f}{}, loss {:.4f}, {:.1f}s", m.accuracy, spread, m.loss, eval_s));
+  const std::string deviation =
+      m.output_deviation ? fmt::format(", output deviation from float {:.4g}", *m.output_deviation) : "";
+  progress.line(fmt::format("test accuracy {:.4f}{}, loss {:.4f}{}, {:.1f}s", m.accuracy, spread, m.loss, deviation, eval_s));
   if (!finite)
     throw DivergedError(fmt::format("eval of {}: the test loss is {} (weights or outputs not finite); written to {}",
                                     checkpoint, m.loss, result.run_dir + "/metrics.json"));

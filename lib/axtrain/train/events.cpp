@@ -13,6 +13,11 @@ nlohmann::json SplitMetrics::to_json() const {
     j["loss_min"] = loss_min;
     j["loss_max"] = loss_max;
   }
+  if (output_deviation) {
+    j["output_deviation"] = *output_deviation;
+    if (repeats > 1) j["output_deviation_std"] = output_deviation_std;
+    if (output_deviation_skipped > 0) j["output_deviation_skipped"] = output_deviation_skipped;
+  }
   return j;
 }
 
@@ -28,6 +33,9 @@ SplitMetrics SplitMetrics::from_json(const nlohmann::json& j) {
   m.loss_std = j.value("loss_std", 0.0);
   m.loss_min = j.value("loss_min", m.loss);
   m.loss_max = j.value("loss_max", m.loss);
+  if (j.contains("output_deviation") && j["output_deviation"].is_number()) m.output_deviation = j["output_deviation"].get<double>();
+  m.output_deviation_std = j.value("output_deviation_std", 0.0);
+  m.output_deviation_skipped = j.value("output_deviation_skipped", std::int64_t{0});
   return m;
 }
 

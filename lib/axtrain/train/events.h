@@ -2,6 +2,7 @@
 // metrics.json, checkpoints, log) do.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,14 @@ struct SplitMetrics {
   std::int64_t repeats = 1;
   double accuracy_std = 0.0, accuracy_min = 0.0, accuracy_max = 0.0;
   double loss_std = 0.0, loss_min = 0.0, loss_max = 0.0;
+  // Output deviation (eval/output_deviation.h): per sample ‖O_hw − O_float‖ / ‖O_float‖ of the
+  // model's outputs, the same weights in the eval mode vs in ideal mode, averaged over the test set
+  // (and over the repeats; std over them when repeats > 1). Unset when there is nothing to compare:
+  // the eval mode is ideal or the hardware is ideal everywhere. skipped: samples whose float output
+  // is all zero (no ratio), summed over the repeats.
+  std::optional<double> output_deviation;
+  double output_deviation_std = 0.0;
+  std::int64_t output_deviation_skipped = 0;
   nlohmann::json to_json() const;
   static SplitMetrics from_json(const nlohmann::json& j);
 };

@@ -11,6 +11,7 @@
 #include <torch/serialize.h>
 
 #include "axtrain/core/errors.h"
+#include "axtrain/eval/output_deviation.h"
 #include "axtrain/layers/attach.h"
 #include "axtrain/train/checkpoint.h"
 
@@ -164,6 +165,11 @@ SplitMetrics Trainer::evaluate_once(std::uint64_t seed) {
   double loss_sum = 0;
   std::int64_t correct = 0;
   std::mt19937_64 unused(0);
+  // The output deviation against the same weights in float (G-49): the ideal-mode forward runs
+  // after the hardware's on each batch, draws no random numbers and changes no hardware state, so
+  // the hardware's results are those of an evaluation without it.
+  const bool deviation = cfg_.eval.mode != hw::Mode::Ideal && !cfg_.hardware.is_ideal();
+  eval::OutputDeviationSum dev;
   for (std::int64_t start = 0; start < n; start += bs) {
     std::vector<std::int64_t> idx(static_cast<std::size_t>(std::min(bs, n - start)));
     std::iota(idx.begin(), idx.end(), start);
@@ -172,12 +178,21 @@ SplitMetrics Trainer::evaluate_once(std::uint64_t seed) {
     torch::Tensor out = model_->forward(x);
     loss_sum += loss_of(out, y).item<double>() * static_cast<double>(idx.size());
     correct += out.argmax(1).eq(y).sum().item<std::int64_t>();
+    if (deviation) {
+      layers::set_mode(*model_, hw::Mode::Ideal);
+      dev.add(out, model_->forward(x));
+      layers::set_mode(*model_, cfg_.eval.mode);
+    }
   }
   model_->train();
   SplitMetrics m;
   m.examples = n;
   m.loss = n ? loss_sum / static_cast<double>(n) : 0.0;
   m.accuracy = n ? static_cast<double>(correct) / static_cast<double>(n) : 0.0;
+  if (deviation && n > 0) {
+    m.output_deviation = dev.mean();
+    m.output_deviation_skipped = dev.skipped;
+  }
   return m;
 }
 
@@ -236,6 +251,14 @@ SplitMetrics Trainer::evaluate(std::uint64_t salt) {
   };
   stats([](const SplitMetrics& r) { return r.accuracy; }, m.accuracy, m.accuracy_std, m.accuracy_min, m.accuracy_max);
   stats([](const SplitMetrics& r) { return r.loss; }, m.loss, m.loss_std, m.loss_min, m.loss_max);
+  if (m.output_deviation) {
+    double lo = 0, hi = 0;
+    double mean = 0;
+    stats([](const SplitMetrics& r) { return *r.output_deviation; }, mean, m.output_deviation_std, lo, hi);
+    m.output_deviation = mean;
+    m.output_deviation_skipped = 0;
+    for (const auto& r : runs) m.output_deviation_skipped += r.output_deviation_skipped;
+  }
   m.repeats = static_cast<std::int64_t>(runs.size());
   return m;
 }
