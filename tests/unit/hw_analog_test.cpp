@@ -7,6 +7,7 @@
 
 #include "axtrain/core/errors.h"
 #include "axtrain/hw/analog/analog_hw.h"
+#include "axtrain/hw/analog/proxy.h"
 #include "test_util.h"
 
 namespace ax {
@@ -395,6 +396,50 @@ TEST(Analog, MeanPlusSigmasFullScale) {
   EXPECT_THROW(test::make_hw("{type: analog, sigmas: 2, percentile: 99}"), ConfigError);
   EXPECT_THROW(test::make_hw("{type: analog, full_scale: max, sigmas: 2}"), ConfigError);
   EXPECT_THROW(test::make_hw("{type: analog, sigmas: -1}"), ConfigError);
+}
+
+// The per-array proxy's hand-written backward with negative inputs (routed to the opposite lines),
+// groups, stride and arrays of 4 that cross channel boundaries, and batch slices: value and
+// gradients against the written-out form P⁺ = Σ x⁺W⁺ + x⁻W⁻, P⁻ = Σ x⁺W⁻ + x⁻W⁺ per array.
+TEST(Analog, PerArrayProxyGradientWithNegativeInputsAndGroups) {
+  const MacOp op{MacOp::Kind::Conv2d, 2, 1, 1, 2};  // stride 2, padding 1, groups 2
+  torch::manual_seed(17);
+  torch::Tensor x0 = torch::rand({3, 4, 6, 6}, torch::kFloat64) - 0.3;
+  torch::Tensor w0 = torch::randn({6, 2, 3, 3}, torch::kFloat64) * 0.5;
+  const double C = 0.35;
+  const std::int64_t A = 4;
+  torch::Tensor x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
+  torch::Tensor y = hw::analog::per_array_proxy(x, w, C, op, A);
+  torch::Tensor up = torch::randn(y.sizes(), torch::kFloat64);
+  auto g = torch::autograd::grad({(y * up).sum()}, {x, w});
+  // Reference: unfold per group, arrays of A consecutive (c, kh, kw) elements, zero padding.
+  torch::Tensor xr = x0.clone().requires_grad_(true), wr = w0.clone().requires_grad_(true);
+  torch::Tensor xp = xr * (xr >= 0), xn = -xr * (xr < 0), wp = wr * (wr >= 0), wn = -wr * (wr < 0);
+  auto cols = [&](const torch::Tensor& t) { return torch::im2col(t, {3, 3}, {1, 1}, {1, 1}, {2, 2}); };  // [N, 36, L]
+  torch::Tensor cp = cols(xp), cn = cols(xn);
+  std::vector<torch::Tensor> outs;
+  for (std::int64_t gi = 0; gi < 2; ++gi) {
+    torch::Tensor yg;
+    for (std::int64_t s = 0; s < 18; s += A) {
+      const std::int64_t n = std::min<std::int64_t>(A, 18 - s);
+      torch::Tensor a = cp.narrow(1, gi * 18 + s, n), b = cn.narrow(1, gi * 18 + s, n);  // [N, n, L]
+      torch::Tensor Wp = wp.narrow(0, gi * 3, 3).reshape({3, 18}).narrow(1, s, n);
+      torch::Tensor Wn = wn.narrow(0, gi * 3, 3).reshape({3, 18}).narrow(1, s, n);
+      torch::Tensor P = torch::matmul(Wp, a) + torch::matmul(Wn, b), M = torch::matmul(Wn, a) + torch::matmul(Wp, b);
+      torch::Tensor part = torch::clamp_max(P, C) - torch::clamp_max(M, C);
+      yg = yg.defined() ? yg + part : part;
+    }
+    outs.push_back(yg);
+  }
+  torch::Tensor yr = torch::cat(outs, 1).reshape(y.sizes());
+  auto gr = torch::autograd::grad({(yr * up).sum()}, {xr, wr});
+  EXPECT_TRUE(torch::allclose(y, yr, 1e-12, 1e-12));
+  EXPECT_TRUE(torch::allclose(g[0], gr[0], 1e-12, 1e-12));
+  EXPECT_TRUE(torch::allclose(g[1], gr[1], 1e-12, 1e-12));
+  EXPECT_GT((yr.abs() > 0).sum().item<std::int64_t>(), 0);
+  EXPECT_LT(torch::clamp_max(torch::matmul(wp.reshape({6, 18}).narrow(0, 0, 3).narrow(1, 0, 4), cp.narrow(1, 0, 4)), C).sum().item<double>(),
+            torch::matmul(wp.reshape({6, 18}).narrow(0, 0, 3).narrow(1, 0, 4), cp.narrow(1, 0, 4)).sum().item<double>())
+      << "clamp never active";
 }
 
 TEST(Analog, RejectsSignedInputsAndBadFullScale) {

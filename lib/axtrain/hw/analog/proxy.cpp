@@ -116,6 +116,69 @@ std::int64_t slice_size(const Tensor& x, const Tensor& w, const MacOp& op, std::
   return std::max<std::int64_t>(1, (std::int64_t{16} << 20) / std::max<std::int64_t>(per_sample, 1));
 }
 
+// Gradients (x, w) of the per-array proxy on one batch slice for the upstream gradient g. The
+// partial sums are recomputed without a graph, the saturation masks select the upstream gradient
+// (G± = g·1{P± ≤ C}, as clamp_max), and the four products (Wᵀ·G for the unrolled input, G·colsᵀ for the
+// weights) are formed directly; only the layout steps (the split into lines, unfold, padding,
+// permutes) go through autograd. Same result as differentiating per_array_forward.
+std::pair<Tensor, Tensor> per_array_backward(const Tensor& x, const Tensor& w, const Tensor& g, double C,
+                                             const MacOp& op, std::int64_t A) {
+  const bool conv = op.kind == MacOp::Kind::Conv2d;
+  const std::int64_t G = conv ? op.groups : 1, O = w.size(0), Og = O / G, N = x.size(0);
+  std::int64_t Kg = 1;
+  for (std::int64_t d = 1; d < w.dim(); ++d) Kg *= w.size(d);
+  const std::int64_t kh = conv ? w.size(2) : 1, kw = conv ? w.size(3) : 1;
+  torch::AutoGradMode enable(true);
+  Tensor xr = x.detach().requires_grad_(true), wr = w.detach().requires_grad_(true);
+  const auto lines = input_lines(xr);
+  const Tensor wpos = pos_part(wr), wneg = neg_part(wr);
+  const Tensor gl = g.reshape({N, O, -1});  // [N, O, L]
+  const Tensor zero = torch::zeros({}, g.options());
+  std::vector<Tensor> outs, grads;
+  for (std::int64_t gi = 0; gi < G; ++gi) {
+    Tensor Wp = array_weights(wpos, gi, Og, Kg, A), Wn = array_weights(wneg, gi, Og, Kg, A);
+    Tensor wp = Wp.detach().contiguous(), wn = Wn.detach().contiguous();
+    std::vector<Tensor> cols;
+    for (const auto& line : lines) cols.push_back(array_cols(line.first, op, kh, kw, gi, Kg, A));
+    Tensor gp, gn;  // upstream gradient where P⁺ (P⁻) is at most the clamp, [nch, Og, N·L]
+    {
+      torch::NoGradGuard ng;
+      Tensor pos, neg;
+      for (std::size_t i = 0; i < lines.size(); ++i) {
+        const Tensor cd = cols[i].detach();
+        const bool same = lines[i].second;
+        Tensor p = torch::bmm(same ? wp : wn, cd), n = torch::bmm(same ? wn : wp, cd);
+        pos = pos.defined() ? pos.add_(p) : p;
+        neg = neg.defined() ? neg.add_(n) : n;
+      }
+      const Tensor ge = gl.narrow(1, gi * Og, Og).permute({1, 0, 2}).reshape({1, Og, -1});
+      gp = torch::where(pos <= C, ge, zero);  // clamp_max passes the gradient at P = C
+      pos = Tensor();
+      gn = torch::where(neg <= C, ge, zero);
+    }
+    Tensor dwp = torch::zeros_like(wp), dwn = torch::zeros_like(wn);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      torch::NoGradGuard ng;
+      const Tensor cd = cols[i].detach();
+      const bool same = lines[i].second;
+      const Tensor& wa = same ? wp : wn;  // the weights whose products with this line feed P⁺
+      const Tensor& wb = same ? wn : wp;  // ... and P⁻
+      grads.push_back(torch::baddbmm(torch::bmm(wa.transpose(1, 2), gp), wb.transpose(1, 2), gn, 1, -1));
+      outs.push_back(cols[i]);
+      Tensor a = torch::bmm(gp, cd.transpose(1, 2)), b = torch::bmm(gn, cd.transpose(1, 2));
+      (same ? dwp : dwn).add_(a);
+      (same ? dwn : dwp).sub_(b);
+    }
+    outs.push_back(Wp);
+    grads.push_back(dwp);
+    outs.push_back(Wn);
+    grads.push_back(dwn);
+  }
+  auto r = torch::autograd::grad(outs, {xr, wr}, grads, /*retain_graph=*/false, /*create_graph=*/false,
+                                 /*allow_unused=*/true);
+  return {r[0].defined() ? r[0] : torch::zeros_like(x), r[1].defined() ? r[1] : torch::zeros_like(w)};
+}
+
 void save_op(AutogradContext* ctx, const MacOp& op, double clamp, std::int64_t A) {
   mac::save(ctx, op);
   ctx->saved_data["clamp"] = clamp;
@@ -160,6 +223,12 @@ struct AnalogProxyFn : torch::autograd::Function<AnalogProxyFn> {
     Tensor gw;
     for (std::int64_t s = 0; s < N; s += step) {
       const std::int64_t n = std::min(step, N - s);
+      if (A > 0) {
+        auto [gxs, gws] = per_array_backward(saved[0].narrow(0, s, n), saved[1], g.narrow(0, s, n), clamp, op, A);
+        gx.push_back(gxs);
+        gw = gw.defined() ? gw + gws : gws;
+        continue;
+      }
       Tensor xr = saved[0].narrow(0, s, n).detach().requires_grad_(true);
       Tensor y = A == 0 ? summed_forward(xr, wr, clamp, op) : per_array_forward(xr, wr, clamp, op, A);
       auto gr = torch::autograd::grad({y}, {xr, wr}, {g.narrow(0, s, n)});
