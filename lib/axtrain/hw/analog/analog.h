@@ -38,8 +38,9 @@
 //                               # "mean + n·σ" option); not with `percentile`.
 //   calibration_batches: 1      # training-mode forward passes that calibrate, 1..1000000.
 //   proxy: auto                 # gradient surrogate (Analog_act, G-21), PAPERS.md §7.5's default:
-//                               #  auto      = per_array in accurate-model steps (modes exact and
-//                               #              proxy) and summed with the calibrated expected clamp
+//                               #  auto      = per_array in accurate-model steps (mode exact;
+//                               #              also mode proxy, whose forward then models each
+//                               #              array's saturation) and summed with the calibrated expected clamp
 //                               #              in error-injection steps (mode inject), chosen per
 //                               #              forward from the phase's mode;
 //                               #  summed    = HardTanh_T(x_pos) − HardTanh_T(x_neg) on the
