@@ -1,7 +1,10 @@
 #include "axtrain/hw/analog/proxy.h"
 
 #include <algorithm>
+#include <vector>
 
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
 #include <torch/autograd.h>
 
 #include "axtrain/hw/mac/geometry.h"
@@ -116,6 +119,101 @@ std::int64_t slice_size(const Tensor& x, const Tensor& w, const MacOp& op, std::
   return std::max<std::int64_t>(1, (std::int64_t{16} << 20) / std::max<std::int64_t>(per_sample, 1));
 }
 
+#if defined(__x86_64__) && !defined(AX_NO_CLONES)
+#define AX_PA_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define AX_PA_CLONES
+#endif
+
+// The masked products of one array (one c of [nch, ...]), in chunks of kChunk columns that stay in
+// cache: P± = Σ_lines W(line)·cols(line) for the chunk, G± = g·1{P± ≤ C}, then
+// gcols(line) = Wa(line)ᵀ·G⁺ − Wb(line)ᵀ·G⁻ and dW⁺/dW⁻ += ±G±·cols(line)ᵀ (Wa = the weights whose
+// products with that line feed P⁺: W⁺ for the same-polarity line, W⁻ for the opposite one).
+// Shapes: cols[l] [A][M], gcols[l] [A][M], wp/wn [Og][A], ge [Og][M], dwp/dwn [Og][A].
+template <class T>
+__attribute__((always_inline)) inline void masked_array_products(int lines, const T* const* cols, const bool* same, const T* wp,
+                                        const T* wn, const T* ge, T C, std::int64_t Og, std::int64_t A,
+                                        std::int64_t M, T* const* gcols, T* dwp, T* dwn) {
+  constexpr std::int64_t kChunk = 256;
+  std::vector<T> P(static_cast<std::size_t>(Og * kChunk)), Nn(P.size());
+  for (std::int64_t j0 = 0; j0 < M; j0 += kChunk) {
+    const std::int64_t m = std::min(kChunk, M - j0);
+    std::fill(P.begin(), P.end(), T(0));
+    std::fill(Nn.begin(), Nn.end(), T(0));
+    for (int l = 0; l < lines; ++l) {
+      const T* wa = same[l] ? wp : wn;
+      const T* wb = same[l] ? wn : wp;
+      for (std::int64_t o = 0; o < Og; ++o) {
+        T* pr = P.data() + o * kChunk;
+        T* nr = Nn.data() + o * kChunk;
+        for (std::int64_t a = 0; a < A; ++a) {
+          const T* cr = cols[l] + a * M + j0;
+          const T u = wa[o * A + a], v = wb[o * A + a];
+          for (std::int64_t j = 0; j < m; ++j) {
+            pr[j] += u * cr[j];
+            nr[j] += v * cr[j];
+          }
+        }
+      }
+    }
+    // G± in place of P±.
+    for (std::int64_t o = 0; o < Og; ++o) {
+      T* pr = P.data() + o * kChunk;
+      T* nr = Nn.data() + o * kChunk;
+      const T* gr = ge + o * M + j0;
+      for (std::int64_t j = 0; j < m; ++j) {
+        pr[j] = pr[j] <= C ? gr[j] : T(0);
+        nr[j] = nr[j] <= C ? gr[j] : T(0);
+      }
+    }
+    for (int l = 0; l < lines; ++l) {
+      const T* wa = same[l] ? wp : wn;
+      const T* wb = same[l] ? wn : wp;
+      T* da = same[l] ? dwp : dwn;  // receives +G⁺·colsᵀ
+      T* db = same[l] ? dwn : dwp;  // receives −G⁻·colsᵀ
+      for (std::int64_t a = 0; a < A; ++a) {
+        const T* cr = cols[l] + a * M + j0;
+        T* gc = gcols[l] + a * M + j0;
+        for (std::int64_t o = 0; o < Og; ++o) {
+          const T* pr = P.data() + o * kChunk;
+          const T* nr = Nn.data() + o * kChunk;
+          const T u = wa[o * A + a], v = wb[o * A + a];
+          T sp = 0, sn = 0;
+          for (std::int64_t j = 0; j < m; ++j) {
+            gc[j] += u * pr[j] - v * nr[j];
+            sp += pr[j] * cr[j];
+            sn += nr[j] * cr[j];
+          }
+          da[o * A + a] += sp;
+          db[o * A + a] -= sn;
+        }
+      }
+    }
+  }
+}
+
+// One clone set per element type (the template is inlined into each, so it is compiled per ISA).
+AX_PA_CLONES void masked_products_f32(int lines, const float* const* cols, const bool* same, const float* wp,
+                                      const float* wn, const float* ge, float C, std::int64_t Og, std::int64_t A,
+                                      std::int64_t M, float* const* gcols, float* dwp, float* dwn) {
+  masked_array_products<float>(lines, cols, same, wp, wn, ge, C, Og, A, M, gcols, dwp, dwn);
+}
+AX_PA_CLONES void masked_products_f64(int lines, const double* const* cols, const bool* same, const double* wp,
+                                      const double* wn, const double* ge, double C, std::int64_t Og, std::int64_t A,
+                                      std::int64_t M, double* const* gcols, double* dwp, double* dwn) {
+  masked_array_products<double>(lines, cols, same, wp, wn, ge, C, Og, A, M, gcols, dwp, dwn);
+}
+inline void masked_products(int lines, const float* const* cols, const bool* same, const float* wp, const float* wn,
+                            const float* ge, float C, std::int64_t Og, std::int64_t A, std::int64_t M,
+                            float* const* gcols, float* dwp, float* dwn) {
+  masked_products_f32(lines, cols, same, wp, wn, ge, C, Og, A, M, gcols, dwp, dwn);
+}
+inline void masked_products(int lines, const double* const* cols, const bool* same, const double* wp,
+                            const double* wn, const double* ge, double C, std::int64_t Og, std::int64_t A,
+                            std::int64_t M, double* const* gcols, double* dwp, double* dwn) {
+  masked_products_f64(lines, cols, same, wp, wn, ge, C, Og, A, M, gcols, dwp, dwn);
+}
+
 // Gradients (x, w) of the per-array proxy on one batch slice for the upstream gradient g. The
 // partial sums are recomputed without a graph, the saturation masks select the upstream gradient
 // (G± = g·1{P± ≤ C}, as clamp_max), and the four products (Wᵀ·G for the unrolled input, G·colsᵀ for the
@@ -133,41 +231,45 @@ std::pair<Tensor, Tensor> per_array_backward(const Tensor& x, const Tensor& w, c
   const auto lines = input_lines(xr);
   const Tensor wpos = pos_part(wr), wneg = neg_part(wr);
   const Tensor gl = g.reshape({N, O, -1});  // [N, O, L]
-  const Tensor zero = torch::zeros({}, g.options());
   std::vector<Tensor> outs, grads;
   for (std::int64_t gi = 0; gi < G; ++gi) {
     Tensor Wp = array_weights(wpos, gi, Og, Kg, A), Wn = array_weights(wneg, gi, Og, Kg, A);
     Tensor wp = Wp.detach().contiguous(), wn = Wn.detach().contiguous();
     std::vector<Tensor> cols;
     for (const auto& line : lines) cols.push_back(array_cols(line.first, op, kh, kw, gi, Kg, A));
-    Tensor gp, gn;  // upstream gradient where P⁺ (P⁻) is at most the clamp, [nch, Og, N·L]
-    {
-      torch::NoGradGuard ng;
-      Tensor pos, neg;
-      for (std::size_t i = 0; i < lines.size(); ++i) {
-        const Tensor cd = cols[i].detach();
-        const bool same = lines[i].second;
-        Tensor p = torch::bmm(same ? wp : wn, cd), n = torch::bmm(same ? wn : wp, cd);
-        pos = pos.defined() ? pos.add_(p) : p;
-        neg = neg.defined() ? neg.add_(n) : n;
-      }
-      const Tensor ge = gl.narrow(1, gi * Og, Og).permute({1, 0, 2}).reshape({1, Og, -1});
-      gp = torch::where(pos <= C, ge, zero);  // clamp_max passes the gradient at P = C
-      pos = Tensor();
-      gn = torch::where(neg <= C, ge, zero);
+    const Tensor ge = gl.narrow(1, gi * Og, Og).permute({1, 0, 2}).reshape({Og, -1}).contiguous();  // [Og, N·L]
+    const std::int64_t nch = wp.size(0), A2 = wp.size(2), M = ge.size(1);
+    std::vector<Tensor> cd, gc;
+    for (const Tensor& c : cols) {
+      cd.push_back(c.detach().contiguous());
+      gc.push_back(torch::zeros_like(cd.back()));
     }
     Tensor dwp = torch::zeros_like(wp), dwn = torch::zeros_like(wn);
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      torch::NoGradGuard ng;
-      const Tensor cd = cols[i].detach();
-      const bool same = lines[i].second;
-      const Tensor& wa = same ? wp : wn;  // the weights whose products with this line feed P⁺
-      const Tensor& wb = same ? wn : wp;  // ... and P⁻
-      grads.push_back(torch::baddbmm(torch::bmm(wa.transpose(1, 2), gp), wb.transpose(1, 2), gn, 1, -1));
+    std::vector<char> same_v;
+    for (const auto& line : lines) same_v.push_back(line.second ? 1 : 0);
+    TORCH_CHECK(wp.scalar_type() == torch::kFloat || wp.scalar_type() == torch::kDouble,
+                "analog per-array proxy: float32 or float64 operands expected");
+    AT_DISPATCH_FLOATING_TYPES(wp.scalar_type(), "per_array_backward", [&] {
+      using T = scalar_t;
+      at::parallel_for(0, nch, 1, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t c = begin; c < end; ++c) {
+          const T* cp[2] = {nullptr, nullptr};
+          T* gp[2] = {nullptr, nullptr};
+          bool sm[2] = {false, false};
+          for (std::size_t l = 0; l < cd.size(); ++l) {
+            cp[l] = cd[l].data_ptr<T>() + c * A2 * M;
+            gp[l] = gc[l].data_ptr<T>() + c * A2 * M;
+            sm[l] = same_v[l] != 0;
+          }
+          masked_products(static_cast<int>(cd.size()), cp, sm, wp.data_ptr<T>() + c * Og * A2,
+                                   wn.data_ptr<T>() + c * Og * A2, ge.data_ptr<T>(), static_cast<T>(C), Og, A2, M,
+                                   gp, dwp.data_ptr<T>() + c * Og * A2, dwn.data_ptr<T>() + c * Og * A2);
+        }
+      });
+    });
+    for (std::size_t i = 0; i < cols.size(); ++i) {
       outs.push_back(cols[i]);
-      Tensor a = torch::bmm(gp, cd.transpose(1, 2)), b = torch::bmm(gn, cd.transpose(1, 2));
-      (same ? dwp : dwn).add_(a);
-      (same ? dwn : dwp).sub_(b);
+      grads.push_back(gc[i]);
     }
     outs.push_back(Wp);
     grads.push_back(dwp);
