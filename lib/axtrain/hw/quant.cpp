@@ -33,7 +33,7 @@ QuantSpec QuantSpec::parse(config::Section& s, const QuantSpec& defaults, int ma
   if (q.calibrates())
     q.calibration_batches = s.get_int("calibration_batches", defaults.calibration_batches, 1, 1000000);
   else if (s.has("calibration_batches"))
-    s.fail("calibration_batches", "only with scale: calibrate");
+    s.fail("calibration_batches", "only with scale: calibrate or calibrate_pow2");
   return q;
 }
 
@@ -73,9 +73,14 @@ QuantParams choose_quant(const torch::Tensor& t, const QuantSpec& spec, bool all
     q.scale = 1.0;
     return q;
   }
-  double step = max_abs / static_cast<double>(q.hi);
-  q.scale = spec.policy == ScalePolicy::Pow2 || spec.policy == ScalePolicy::CalibratePow2 ? std::exp2(std::ceil(std::log2(step))) : step;
+  q.scale = policy_step(max_abs, static_cast<double>(q.hi), spec.policy);
   return q;
+}
+
+double policy_step(double max_abs, double levels, ScalePolicy policy) {
+  const double step = max_abs / levels;
+  return policy == ScalePolicy::Pow2 || policy == ScalePolicy::CalibratePow2 ? std::exp2(std::ceil(std::log2(step)))
+                                                                              : step;
 }
 
 torch::Tensor quantize_codes(const torch::Tensor& t, const QuantParams& q) {

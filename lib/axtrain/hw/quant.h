@@ -64,6 +64,10 @@ struct CalibratedRange {
 // replaces t's range; without it t's own range is used.
 QuantParams choose_quant(const torch::Tensor& t, const QuantSpec& spec, bool allow_signed = true,
                          const CalibratedRange* calibrated = nullptr);
+// The step for a range max_abs (> 0, finite) mapped onto `levels` codes under a max-abs policy:
+// max_abs / levels, rounded up to a power of two for pow2 and calibrate_pow2. Shared by
+// choose_quant and models that pick their own levels (sc streams).
+double policy_step(double max_abs, double levels, ScalePolicy policy);
 // Integer codes (as a float tensor of integral values, exact below 2^24) of t.
 torch::Tensor quantize_codes(const torch::Tensor& t, const QuantParams& q);
 // codes · scale in the forward pass, identity gradient (straight-through estimator).

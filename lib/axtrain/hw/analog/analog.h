@@ -46,7 +46,7 @@
 //                               #  summed    = HardTanh_T(x_pos) − HardTanh_T(x_neg) on the
 //                               #              layer's split outputs, clamp T (proxy_clamp);
 //                               #  per_array = Σ_arrays [min(P⁺, C) − min(P⁻, C)], i.e. the
-//                               #              gradient mask 1{P± < C} per partial sum, C = FS
+//                               #              gradient mask 1{P± ≤ C} per partial sum, C = FS
 //                               #              (or proxy_clamp when it is a number).
 //   proxy_clamp: auto           # summed: auto = the largest value the quantised sum can reach,
 //                               #   T = arrays_per_output · FS (PAPERS.md §7.5 option ii: only

@@ -7,6 +7,7 @@
 #include <ATen/Parallel.h>
 #include <torch/autograd.h>
 
+#include "axtrain/hw/mac/clones.h"
 #include "axtrain/hw/mac/geometry.h"
 
 namespace ax::hw::analog {
@@ -119,12 +120,6 @@ std::int64_t slice_size(const Tensor& x, const Tensor& w, const MacOp& op, std::
   return std::max<std::int64_t>(1, (std::int64_t{16} << 20) / std::max<std::int64_t>(per_sample, 1));
 }
 
-#if defined(__x86_64__) && !defined(AX_NO_CLONES)
-#define AX_PA_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define AX_PA_CLONES
-#endif
-
 // The masked products of one array (one c of [nch, ...]), in chunks of kChunk columns that stay in
 // cache: P± = Σ_lines W(line)·cols(line) for the chunk, G± = g·1{P± ≤ C}, then
 // gcols(line) = Wa(line)ᵀ·G⁺ − Wb(line)ᵀ·G⁻ and dW⁺/dW⁻ += ±G±·cols(line)ᵀ (Wa = the weights whose
@@ -193,12 +188,12 @@ __attribute__((always_inline)) inline void masked_array_products(int lines, cons
 }
 
 // One clone set per element type (the template is inlined into each, so it is compiled per ISA).
-AX_PA_CLONES void masked_products_f32(int lines, const float* const* cols, const bool* same, const float* wp,
+AX_CLONES_V4_V3 void masked_products_f32(int lines, const float* const* cols, const bool* same, const float* wp,
                                       const float* wn, const float* ge, float C, std::int64_t Og, std::int64_t A,
                                       std::int64_t M, float* const* gcols, float* dwp, float* dwn) {
   masked_array_products<float>(lines, cols, same, wp, wn, ge, C, Og, A, M, gcols, dwp, dwn);
 }
-AX_PA_CLONES void masked_products_f64(int lines, const double* const* cols, const bool* same, const double* wp,
+AX_CLONES_V4_V3 void masked_products_f64(int lines, const double* const* cols, const bool* same, const double* wp,
                                       const double* wn, const double* ge, double C, std::int64_t Og, std::int64_t A,
                                       std::int64_t M, double* const* gcols, double* dwp, double* dwn) {
   masked_array_products<double>(lines, cols, same, wp, wn, ge, C, Og, A, M, gcols, dwp, dwn);

@@ -18,12 +18,12 @@
 namespace ax::hw::analog {
 
 // min(x_pos, T) − min(x_neg, T) on the layer's summed split outputs x_pos, x_neg (HardTanh with
-// range T on non-negative values): gradient 1{x_pos < T} and 1{x_neg < T} on the two lines.
+// range T on non-negative values): gradient 1{x_pos ≤ T} and 1{x_neg ≤ T} on the two lines.
 torch::Tensor summed_proxy(const torch::Tensor& xq, const torch::Tensor& wq, double clamp,
                            const MacOp& op);
 
 // Σ_arrays [min(P⁺, C) − min(P⁻, C)] with the partial sums P± of `array_size` consecutive
-// elements (order (c, kh, kw)): the per-partial-sum saturation mask 1{P± < C} in backward.
+// elements (order (c, kh, kw)): the per-partial-sum saturation mask 1{P± ≤ C} in backward.
 // value_needed false (the call is only a gradient path whose value is replaced, as in an
 // exact-mode step's p + (e − p.detach())): the forward returns zeros of the output's shape instead
 // of computing the partial sums; the backward is the same.

@@ -8,13 +8,8 @@
 
 #include <ATen/Parallel.h>
 
+#include "axtrain/hw/mac/clones.h"
 #include "axtrain/hw/mac/weight_cache.h"
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define AX_TILE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define AX_TILE_CLONES
-#endif
 
 namespace ax::hw::analog {
 
@@ -37,7 +32,7 @@ struct TileArgs {
 };
 
 // One tile: acc[r·V + v] = Σ_arrays code(P⁺) − code(P⁻); returns the saturated partial sums.
-AX_TILE_CLONES std::int64_t tile(const TileArgs& t, double* __restrict acc) {
+AX_CLONES_V4_V3 std::int64_t tile(const TileArgs& t, double* __restrict acc) {
   double sum[R * V] = {};
   std::int64_t sat = 0;
   for (std::int64_t k0 = 0; k0 < t.Kg; k0 += t.A) {

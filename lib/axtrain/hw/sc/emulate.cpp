@@ -16,8 +16,7 @@ double pick_scale(const torch::Tensor& t, const QuantSpec& q, double max_level, 
   if (q.policy == ScalePolicy::Fixed) return q.fixed_scale;
   double m = r && q.calibrates() ? r->max_abs : t.numel() ? t.detach().abs().max().item<double>() : 0.0;
   if (!(m > 0.0) || !std::isfinite(m)) return 1.0 / max_level;  // all zero: full scale 1
-  double step = m / max_level;
-  return q.policy == ScalePolicy::Pow2 || q.policy == ScalePolicy::CalibratePow2 ? std::exp2(std::ceil(std::log2(step))) : step;
+  return policy_step(m, max_level, q.policy);
 }
 
 torch::Tensor unipolar_levels(const torch::Tensor& t, double step, double hi) {
