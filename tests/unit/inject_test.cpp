@@ -68,6 +68,7 @@ double b_true(double u) { return 0.1 - 0.2 * u + 0.05 * u * u; }
 double s_true(double u) { return 0.05 + 0.02 * u; }
 
 std::shared_ptr<inject::ErrorModel> planted_poly(inject::ErrorModelOptions o = {}) {
+  o.fit = inject::Fit::Polynomial;  // the table fit is the default (inject_polarity_test.cpp)
   torch::manual_seed(1);
   torch::Tensor u = torch::rand({400000}, torch::kFloat64) * 2.0;
   torch::Tensor e = 0.1 - 0.2 * u + 0.05 * u * u + (0.05 + 0.02 * u) * torch::randn({400000}, torch::kFloat64);

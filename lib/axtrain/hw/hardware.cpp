@@ -1,6 +1,7 @@
 #include "axtrain/hw/hardware.h"
 
 #include <cmath>
+#include <stdexcept>
 
 #include <torch/autograd.h>
 
@@ -123,12 +124,14 @@ IntegerTrace LayerHardware::trace(const torch::Tensor&, const torch::Tensor&, co
 }
 
 torch::Tensor LayerHardware::inject(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
-  if (error_model_ && error_model_->kind() == inject::Kind::Gaussian &&
-      error_model_->gradient() == inject::Gradient::Reference)
-    return error_model_->apply(reference(x, w, op));  // plain op + noise, the plain op's gradient
+  if (!error_model_) return proxy(x, w, op);
+  if (error_model_->kind() == inject::Kind::Polynomial) {
+    if (std::optional<inject::Polarities> u = proxy_polarities(x, w, op)) return error_model_->apply(*u);
+    return error_model_->apply(proxy(x, w, op));
+  }
+  if (error_model_->gradient() == inject::Gradient::Reference)
+    return error_model_->apply(reference(x, w, op));  // reference + noise, the reference's gradient
   torch::Tensor p = proxy(x, w, op);
-  if (!error_model_) return p;
-  if (error_model_->kind() == inject::Kind::Polynomial) return error_model_->apply(p);
   torch::Tensor v;
   {
     torch::NoGradGuard guard;
@@ -141,6 +144,16 @@ torch::Tensor LayerHardware::reference(const torch::Tensor& x, const torch::Tens
   return op.apply(x, w);
 }
 
+std::optional<inject::Polarities> LayerHardware::proxy_polarities(const torch::Tensor&, const torch::Tensor&,
+                                                                 const MacOp&) {
+  return std::nullopt;
+}
+
+std::optional<inject::Polarities> LayerHardware::exact_polarities(const torch::Tensor&, const torch::Tensor&,
+                                                                 const MacOp&) {
+  return std::nullopt;
+}
+
 void LayerHardware::set_error_model(std::shared_ptr<inject::ErrorModel> m) {
   if (error_model_) error_model_ = replace_module("error_model", std::move(m));
   else error_model_ = register_module("error_model", std::move(m));
@@ -149,15 +162,31 @@ void LayerHardware::set_error_model(std::shared_ptr<inject::ErrorModel> m) {
 torch::Tensor LayerHardware::calibrate(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
   const bool needs_grad = torch::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad());
   const bool poly = error_model_->kind() == inject::Kind::Polynomial;
-  torch::Tensor p = needs_grad ? proxy(x, w, op) : torch::Tensor();
-  torch::Tensor e;
-  {
+  torch::Tensor p, e;
+  std::optional<inject::Polarities> u;
+  if (poly) {
+    torch::AutoGradMode mode(needs_grad);
+    u = proxy_polarities(x, w, op);
+  }
+  if (u) {
+    std::optional<inject::Polarities> r;
+    {
+      torch::NoGradGuard guard;
+      r = exact_polarities(x.detach(), w.detach(), op);
+    }
+    if (!r) throw std::logic_error("hardware gives proxy polarities but not the accurate model's");
+    torch::NoGradGuard guard;
+    last_calibration_ = error_model_->calibrate(*u, *r);
+    e = (r->pos - r->neg) * r->scale;
+  } else {
+    if (needs_grad) p = proxy(x, w, op);
     torch::NoGradGuard guard;
     e = exact(x.detach(), w.detach(), op);
     torch::Tensor base = poly ? (needs_grad ? p.detach() : proxy(x, w, op)) : reference(x.detach(), w.detach(), op);
     last_calibration_ = error_model_->calibrate(base, e);
   }
   if (!needs_grad) return e;
+  if (u) p = (u->pos - u->neg) * u->scale;  // = proxy(), on the same autograd graph as u
   return p + (e - p.detach());
 }
 

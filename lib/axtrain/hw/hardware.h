@@ -64,12 +64,21 @@ class LayerHardware : public torch::nn::Module {
   // Integer operands and accumulator of exact(); hardware without an integer model returns a
   // trace with undefined tensors.
   virtual IntegerTrace trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
-  // Fast-training forward (mode inject): proxy + the error model's sampled error (type 1), or
+  // Fast-training forward (mode inject): proxy + the error model's sampled error (type 1, per
+  // polarity where proxy_polarities() gives them), or
   // reference() + sampled error with the reference's or the proxy's gradient (type 2, per the
   // error model's gradient()). Without an error model: proxy.
   virtual torch::Tensor inject(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
   // The cheap base that a type-2 (Gaussian) error model corrects. Default: the float op.
   virtual torch::Tensor reference(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op);
+  // Type-1 injection per polarity (PAPERS.md §7.6, inject/error_model.h): the proxy's u⁺, u⁻
+  // (differentiable; scale · (u⁺ − u⁻) = proxy()) and the accurate model's r⁺, r⁻ (no gradient;
+  // scale · (r⁺ − r⁻) = exact() up to rounding). Default: none (the error model then fits the
+  // net output).
+  virtual std::optional<inject::Polarities> proxy_polarities(const torch::Tensor& x, const torch::Tensor& w,
+                                                             const MacOp& op);
+  virtual std::optional<inject::Polarities> exact_polarities(const torch::Tensor& x, const torch::Tensor& w,
+                                                             const MacOp& op);
   // The error model this hardware calls for (type 1 polynomial by default; analog: Gaussian).
   virtual inject::Kind default_error_kind() const { return inject::Kind::Polynomial; }
 

@@ -1,6 +1,8 @@
 #include "axtrain/inject/error_model.h"
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "axtrain/core/errors.h"
 #include "axtrain/inject/inject_op.h"
@@ -9,7 +11,15 @@ namespace ax::inject {
 
 ErrorModel::ErrorModel() { calibrated_ = register_buffer("calibrated", torch::zeros({}, torch::kBool)); }
 
-torch::Tensor polyfit(const torch::Tensor& x, const torch::Tensor& y, std::int64_t degree) {
+nlohmann::json ErrorModel::calibrate(const Polarities&, const Polarities&) {
+  throw std::logic_error("this error model has no per-polarity fit (type 2 fits the net output)");
+}
+
+torch::Tensor ErrorModel::apply(const Polarities&) {
+  throw std::logic_error("this error model has no per-polarity injection (type 2 injects on the net output)");
+}
+
+torch::Tensor polyfit(const torch::Tensor& x, const torch::Tensor& y, std::int64_t degree, const torch::Tensor& weight) {
   torch::Tensor xd = x.to(torch::kFloat64).flatten(), yd = y.to(torch::kFloat64).flatten();
   std::int64_t n = xd.numel();
   std::int64_t d = std::min<std::int64_t>(degree, std::max<std::int64_t>(n - 1, 0));
@@ -24,7 +34,13 @@ torch::Tensor polyfit(const torch::Tensor& x, const torch::Tensor& y, std::int64
     for (std::int64_t k = 0; k <= d; ++k) cols.push_back(t.pow(static_cast<double>(k)));
     return cols;
   }(), 1);
-  torch::Tensor a = std::get<0>(torch::linalg_lstsq(V, yd.unsqueeze(1), c10::nullopt, "gelsd")).flatten();
+  torch::Tensor rhs = yd.unsqueeze(1);
+  if (weight.defined()) {
+    torch::Tensor wt = weight.to(torch::kFloat64).flatten().unsqueeze(1);
+    V = V * wt;
+    rhs = rhs * wt;
+  }
+  torch::Tensor a = std::get<0>(torch::linalg_lstsq(V, rhs, c10::nullopt, "gelsd")).flatten();
   // a(t) with t = (x - c)/s → coefficients in x: Σ_k a_k ((x - c)/s)^k, expanded binomially.
   std::vector<double> out(static_cast<std::size_t>(degree + 1), 0.0);
   for (std::int64_t k = 0; k <= d; ++k) {
@@ -48,60 +64,191 @@ torch::Tensor polyval(const torch::Tensor& coef, const torch::Tensor& x) {
 
 namespace {
 
-class PolynomialErrorModel final : public ErrorModel {
+std::vector<double> to_vector(const torch::Tensor& t) {
+  torch::Tensor c = t.to(torch::kFloat64).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+// Type 1, shared by the polynomial and the table fits: what is binned, over which range, and
+// how the fitted curves are injected on one tensor of u.
+class Type1Model : public ErrorModel {
  public:
-  explicit PolynomialErrorModel(const ErrorModelOptions& o) : o_(o) {
-    mean_ = register_buffer("mean_coef", torch::zeros({o.degree + 1}, torch::kFloat64));
-    std_ = register_buffer("std_coef", torch::zeros({o.degree + 1}, torch::kFloat64));
+  explicit Type1Model(const ErrorModelOptions& o) : o_(o) {
     range_ = register_buffer("range", torch::zeros({2}, torch::kFloat64));
   }
   Kind kind() const override { return Kind::Polynomial; }
   Gradient gradient() const override { return o_.gradient; }
 
+  // Net-output fit: `bins` equal-width bins over the observed range of u.
   nlohmann::json calibrate(const torch::Tensor& u_in, const torch::Tensor& exact) override {
     torch::NoGradGuard g;
     torch::Tensor u = u_in.detach().flatten().to(torch::kFloat64);
     torch::Tensor e = exact.detach().flatten().to(torch::kFloat64) - u;
     double lo = u.min().item<double>(), hi = u.max().item<double>();
     if (!(hi > lo)) hi = lo + 1e-12;
-    const std::int64_t B = o_.bins;
-    torch::Tensor idx = ((u - lo) / (hi - lo) * static_cast<double>(B)).floor().clamp(0, B - 1).to(torch::kInt64);
-    torch::Tensor cnt = torch::zeros({B}, torch::kFloat64).index_add_(0, idx, torch::ones_like(e));
-    torch::Tensor sum = torch::zeros({B}, torch::kFloat64).index_add_(0, idx, e);
-    torch::Tensor sq = torch::zeros({B}, torch::kFloat64).index_add_(0, idx, e * e);
-    torch::Tensor valid = cnt > 1;
-    torch::Tensor mean = sum / cnt.clamp_min(1);
-    torch::Tensor var = ((sq - cnt * mean * mean) / (cnt - 1).clamp_min(1)).clamp_min(0);
-    torch::Tensor centre = lo + (torch::arange(B, torch::kFloat64) + 0.5) * ((hi - lo) / static_cast<double>(B));
-    torch::Tensor vc = centre.masked_select(valid), vm = mean.masked_select(valid), vs = var.sqrt().masked_select(valid);
-    mean_.copy_(polyfit(vc, vm, o_.degree));
-    std_.copy_(polyfit(vc, vs, o_.degree));
-    range_[0] = lo;
-    range_[1] = hi;
-    calibrated_.fill_(true);
-    auto vec = [](const torch::Tensor& t) {
-      torch::Tensor c = t.contiguous();
-      return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-    };
-    return {{"kind", "polynomial"},
-            {"mean_coef", vec(mean_)},
-            {"std_coef", vec(std_)},
-            {"range", {lo, hi}},
-            {"error_mean", e.mean().item<double>()},
-            {"error_std", e.std().item<double>()},
-            {"bins", {{"centre", vec(centre)}, {"count", vec(cnt)}, {"mean", vec(mean)}, {"std", vec(var.sqrt())}}}};
+    nlohmann::json j = fit_bins(u, e, lo, hi, o_.bins, lo, hi);
+    j["split"] = "output";
+    return j;
+  }
+
+  // Per-polarity fit: both polarities' (u, r − u) pooled, bins from 0.
+  nlohmann::json calibrate(const Polarities& up, const Polarities& ex) override {
+    torch::NoGradGuard g;
+    torch::Tensor u = torch::cat({up.pos.detach().flatten(), up.neg.detach().flatten()}).to(torch::kFloat64);
+    torch::Tensor r = torch::cat({ex.pos.detach().flatten(), ex.neg.detach().flatten()}).to(torch::kFloat64);
+    torch::Tensor e = r - u;
+    const double umax = std::max(u.numel() ? u.max().item<double>() : 0.0, 1e-12);
+    std::int64_t bins = o_.bins;
+    double hi = umax;
+    if (up.bin_width > 0) {
+      bins = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(umax / up.bin_width)) + 1);
+      hi = static_cast<double>(bins) * up.bin_width;
+    }
+    nlohmann::json j = fit_bins(u, e, 0.0, hi, bins, std::max(0.0, u.min().item<double>()), umax);
+    j["split"] = "polarity";
+    j["scale"] = up.scale;
+    return j;
   }
 
   torch::Tensor apply(const torch::Tensor& u) override {
     if (!calibrated()) return u;
+    return inject_one(u);
+  }
+
+  torch::Tensor apply(const Polarities& u) override {
+    if (!calibrated()) return (u.pos - u.neg) * u.scale;
+    return (inject_one(u.pos) - inject_one(u.neg)) * u.scale;
+  }
+
+ protected:
+  struct Bins {
+    torch::Tensor centre, count, mean, std, valid;  // valid: bins with ≥ kMinBinCount samples
+  };
+  // Fits the curves to the valid bins; returns fit-specific record entries.
+  virtual nlohmann::json fit(const Bins& b) = 0;
+  virtual torch::Tensor inject_one(const torch::Tensor& u) const = 0;
+
+  ErrorModelOptions o_;
+  torch::Tensor range_;  // ũ = clamp(u, range)
+
+ private:
+  // Bins [lo, hi) into `bins` equal parts (values beyond go to the end bins), per bin mean and
+  // std of e, then fit(); ũ is later clamped to [ulo, uhi].
+  nlohmann::json fit_bins(const torch::Tensor& u, const torch::Tensor& e, double lo, double hi, std::int64_t bins,
+                          double ulo, double uhi) {
+    const std::int64_t B = bins;
+    const double width = (hi - lo) / static_cast<double>(B);
+    torch::Tensor idx = ((u - lo) / width).floor().clamp(0, B - 1).to(torch::kInt64);
+    Bins b;
+    b.count = torch::zeros({B}, torch::kFloat64).index_add_(0, idx, torch::ones_like(e));
+    torch::Tensor sum = torch::zeros({B}, torch::kFloat64).index_add_(0, idx, e);
+    torch::Tensor sq = torch::zeros({B}, torch::kFloat64).index_add_(0, idx, e * e);
+    b.mean = sum / b.count.clamp_min(1);
+    b.std = ((sq - b.count * b.mean * b.mean) / (b.count - 1).clamp_min(1)).clamp_min(0).sqrt();
+    b.centre = lo + (torch::arange(B, torch::kFloat64) + 0.5) * width;
+    b.valid = b.count >= static_cast<double>(kMinBinCount);
+    if (b.valid.sum().item<std::int64_t>() == 0) b.valid = b.count > 1;  // tiny calibration batches
+    nlohmann::json j = fit(b);
+    range_[0] = ulo;
+    range_[1] = uhi;
+    calibrated_.fill_(true);
+    j["range"] = {ulo, uhi};
+    j["error_mean"] = e.numel() ? e.mean().item<double>() : 0.0;
+    j["error_std"] = e.numel() > 1 ? e.std().item<double>() : 0.0;
+    j["bins"] = {{"centre", to_vector(b.centre)}, {"count", to_vector(b.count)}, {"mean", to_vector(b.mean)},
+                 {"std", to_vector(b.std)}};
+    return j;
+  }
+};
+
+// Least-squares polynomials (weights √count) of degree ≤ min(degree, ⌊(valid bins − 1) / 2⌋).
+class PolynomialErrorModel final : public Type1Model {
+ public:
+  explicit PolynomialErrorModel(const ErrorModelOptions& o) : Type1Model(o) {
+    mean_ = register_buffer("mean_coef", torch::zeros({o.degree + 1}, torch::kFloat64));
+    std_ = register_buffer("std_coef", torch::zeros({o.degree + 1}, torch::kFloat64));
+  }
+
+ private:
+  nlohmann::json fit(const Bins& b) override {
+    const std::int64_t nvalid = b.valid.sum().item<std::int64_t>();
+    const std::int64_t degree = std::min<std::int64_t>(o_.degree, std::max<std::int64_t>(0, (nvalid - 1) / 2));
+    torch::Tensor vc = b.centre.masked_select(b.valid), vw = b.count.masked_select(b.valid).sqrt();
+    mean_.zero_();  // coefficients above the guarded degree stay 0
+    std_.zero_();
+    mean_.narrow(0, 0, degree + 1).copy_(polyfit(vc, b.mean.masked_select(b.valid), degree, vw));
+    std_.narrow(0, 0, degree + 1).copy_(polyfit(vc, b.std.masked_select(b.valid), degree, vw));
+    return {{"kind", "polynomial"}, {"fit", "polynomial"}, {"degree", degree}, {"mean_coef", to_vector(mean_)},
+            {"std_coef", to_vector(std_)}};
+  }
+
+  torch::Tensor inject_one(const torch::Tensor& u) const override {
     PolyInjectArgs a{mean_, std_, range_[0].item<double>(), range_[1].item<double>(),
                      o_.gradient == Gradient::Corrected};
     return o_.checkpoint ? poly_inject(u, a) : poly_inject_composed(u, a);
   }
 
+  torch::Tensor mean_, std_;
+};
+
+// The valid bins' means and stds themselves: an element gets the mean and std of the valid bin
+// whose centre is nearest (its own bin when that is valid), a histogram model with no curve shape
+// assumed; the corrected gradient takes b′ from the means linearly interpolated between the valid
+// centres (0 beyond the outer ones). Per uniform bin the nearest valid bin's mean and std, per half
+// bin the slope (inject_op.h table_inject), in fixed-size buffers so checkpoints load.
+class TableErrorModel final : public Type1Model {
+ public:
+  static constexpr std::int64_t kMaxBins = 1024;
+  explicit TableErrorModel(const ErrorModelOptions& o) : Type1Model(o) {
+    mean_ = register_buffer("table_mean", torch::zeros({kMaxBins}, torch::kFloat64));
+    std_ = register_buffer("table_std", torch::zeros({kMaxBins}, torch::kFloat64));
+    slope_ = register_buffer("table_slope", torch::zeros({2 * kMaxBins}, torch::kFloat64));
+    grid_ = register_buffer("table_grid", torch::zeros({3}, torch::kFloat64));  // lo, width, bins
+  }
+
  private:
-  ErrorModelOptions o_;
-  torch::Tensor mean_, std_, range_;
+  nlohmann::json fit(const Bins& b) override {
+    const std::int64_t B = b.centre.numel();
+    if (B > kMaxBins)
+      throw std::runtime_error("inject: the table fit holds at most 1024 bins; this layer's u needs " +
+                               std::to_string(B) + " (lower inject.bins, or use fit: polynomial)");
+    const std::vector<double> c = to_vector(b.centre), m = to_vector(b.mean), s = to_vector(b.std);
+    std::vector<std::int64_t> v;
+    {
+      torch::Tensor valid = b.valid.contiguous();
+      for (std::int64_t j = 0; j < B; ++j)
+        if (valid[j].item<bool>()) v.push_back(j);
+    }
+    const double width = B > 1 ? c[1] - c[0] : 1.0, lo = c[0] - 0.5 * width;
+    mean_.zero_();
+    std_.zero_();
+    slope_.zero_();
+    std::size_t k = 0;  // nearest valid bin of bin j (ties: the lower)
+    for (std::int64_t j = 0; j < B; ++j) {
+      while (k + 1 < v.size() && std::abs(v[k + 1] - j) < std::abs(v[k] - j)) ++k;
+      mean_[j] = m[static_cast<std::size_t>(v[k])];
+      std_[j] = s[static_cast<std::size_t>(v[k])];
+    }
+    for (std::size_t q = 0; q + 1 < v.size(); ++q) {  // half bins between consecutive valid centres
+      const double d = (m[static_cast<std::size_t>(v[q + 1])] - m[static_cast<std::size_t>(v[q])]) /
+                       (c[static_cast<std::size_t>(v[q + 1])] - c[static_cast<std::size_t>(v[q])]);
+      for (std::int64_t h = 2 * v[q] + 1; h <= 2 * v[q + 1]; ++h) slope_[h] = d;
+    }
+    grid_[0] = lo;
+    grid_[1] = width;
+    grid_[2] = static_cast<double>(B);
+    return {{"kind", "polynomial"}, {"fit", "table"}, {"table_bins", static_cast<std::int64_t>(v.size())}};
+  }
+
+  torch::Tensor inject_one(const torch::Tensor& u) const override {
+    const std::int64_t B = static_cast<std::int64_t>(grid_[2].item<double>());
+    if (B == 0) return u;
+    TableInjectArgs a{mean_.narrow(0, 0, B), std_.narrow(0, 0, B), slope_.narrow(0, 0, 2 * B),
+                      grid_[0].item<double>(), grid_[1].item<double>(), o_.gradient == Gradient::Corrected};
+    return o_.checkpoint ? table_inject(u, a) : table_inject_composed(u, a);
+  }
+
+  torch::Tensor mean_, std_, slope_, grid_;
 };
 
 class GaussianErrorModel final : public ErrorModel {
@@ -136,7 +283,7 @@ class GaussianErrorModel final : public ErrorModel {
 
 std::shared_ptr<ErrorModel> make_error_model(const ErrorModelOptions& options) {
   ErrorModelOptions o = options;
-  if (o.gradient == Gradient::Auto) o.gradient = o.kind == Kind::Gaussian ? Gradient::Reference : Gradient::Corrected;
+  if (o.gradient == Gradient::Auto) o.gradient = o.kind == Kind::Gaussian ? Gradient::Proxy : Gradient::Corrected;
   if (o.kind == Kind::Gaussian) {
     if (o.gradient == Gradient::Corrected)
       throw ConfigError("inject.gradient: corrected needs the polynomial error model; the gaussian one takes "
@@ -146,6 +293,7 @@ std::shared_ptr<ErrorModel> make_error_model(const ErrorModelOptions& options) {
   if (o.gradient == Gradient::Reference)
     throw ConfigError("inject.gradient: reference applies to the gaussian error model; the polynomial one takes "
                       "corrected or proxy");
+  if (o.fit == Fit::Table) return std::make_shared<TableErrorModel>(o);
   return std::make_shared<PolynomialErrorModel>(o);
 }
 

@@ -4,6 +4,8 @@
 #include <torch/autograd.h>
 
 #include <array>
+#include <cmath>
+#include <vector>
 #include <limits>
 #include <type_traits>
 
@@ -147,6 +149,70 @@ class PolyInjectFn : public torch::autograd::Function<PolyInjectFn> {
   }
 };
 
+template <class T>
+std::vector<T> values_of(const torch::Tensor& t) {
+  torch::Tensor d = t.to(torch::kFloat64).contiguous();
+  return std::vector<T>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+}
+
+inline std::int64_t clamp_index(double v, std::int64_t hi) {
+  if (!(v >= 0.0)) return 0;  // also NaN
+  return v >= static_cast<double>(hi) ? hi : static_cast<std::int64_t>(v);
+}
+
+class TableInjectFn : public torch::autograd::Function<TableInjectFn> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& u_in,
+                               const torch::Tensor& mean, const torch::Tensor& sd, const torch::Tensor& slope,
+                               double lo, double width, bool corrected) {
+    torch::Tensor u = u_in.contiguous();
+    torch::Tensor y = torch::empty_like(u);
+    const std::uint64_t seed = draw_noise_seed();
+    const std::int64_t n = u.numel(), last = mean.numel() - 1;
+    AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "table_inject", [&] {
+      const std::vector<scalar_t> m = values_of<scalar_t>(mean), s = values_of<scalar_t>(sd);
+      const scalar_t* pu = u.data_ptr<scalar_t>();
+      scalar_t* py = y.data_ptr<scalar_t>();
+      const double inv = 1.0 / width;
+      for_noise_blocks(n, seed, [&](std::int64_t b, std::int64_t len, const float* eps) {
+        for (std::int64_t i = 0; i < len; ++i) {
+          const std::int64_t j = clamp_index(std::floor((static_cast<double>(pu[b + i]) - lo) * inv), last);
+          py[b + i] = pu[b + i] + m[static_cast<std::size_t>(j)] + s[static_cast<std::size_t>(j)] * static_cast<scalar_t>(eps[i]);
+        }
+      });
+    });
+    ctx->save_for_backward({u, slope});
+    ctx->saved_data["lo"] = lo;
+    ctx->saved_data["width"] = width;
+    ctx->saved_data["corrected"] = corrected;
+    return y;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    torch::Tensor g = grads[0];
+    if (!ctx->saved_data["corrected"].toBool()) return {g, {}, {}, {}, {}, {}, {}};
+    auto saved = ctx->get_saved_variables();
+    torch::Tensor u = saved[0], slope = saved[1];
+    const double lo = ctx->saved_data["lo"].toDouble(), inv = 2.0 / ctx->saved_data["width"].toDouble();
+    torch::Tensor gc = g.contiguous(), out = torch::empty_like(u);
+    const std::int64_t last = slope.numel() - 1;
+    AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "table_inject_backward", [&] {
+      const std::vector<scalar_t> d = values_of<scalar_t>(slope);
+      const scalar_t* pu = u.data_ptr<scalar_t>();
+      const scalar_t* pg = gc.data_ptr<scalar_t>();
+      scalar_t* po = out.data_ptr<scalar_t>();
+      at::parallel_for(0, u.numel(), 16384, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t i = b; i < e; ++i) {
+          const std::int64_t h = clamp_index(std::floor((static_cast<double>(pu[i]) - lo) * inv), last);
+          po[i] = pg[i] * (scalar_t(1) + d[static_cast<std::size_t>(h)]);
+        }
+      });
+    });
+    return {out, {}, {}, {}, {}, {}, {}};
+  }
+};
+
 // y = u + μ + σ·ε; the noise carries no gradient and nothing is saved.
 class GaussianInjectFn : public torch::autograd::Function<GaussianInjectFn> {
  public:
@@ -200,6 +266,26 @@ torch::Tensor gaussian_inject(const torch::Tensor& u, double mean, double sd) {
     return u + noise;
   }
   return GaussianInjectFn::apply(u, mean, sd);
+}
+
+torch::Tensor table_inject(const torch::Tensor& u, const TableInjectArgs& a) {
+  if (!u.device().is_cpu()) return table_inject_composed(u, a);
+  return TableInjectFn::apply(u, a.mean, a.std, a.slope, a.lo, a.width, a.corrected_gradient);
+}
+
+torch::Tensor table_inject_composed(const torch::Tensor& u, const TableInjectArgs& a) {
+  torch::Tensor eps = standard_normal(u, draw_noise_seed());
+  torch::Tensor pos = (u.detach().to(torch::kFloat64) - a.lo) / a.width;
+  torch::Tensor j = pos.floor().nan_to_num(0.0).clamp(0, a.mean.numel() - 1).to(torch::kInt64);
+  torch::Tensor h = (pos * 2.0).floor().nan_to_num(0.0).clamp(0, a.slope.numel() - 1).to(torch::kInt64);
+  torch::Tensor m = a.mean.to(u.device()).index({j}).to(u.scalar_type());
+  torch::Tensor sd = a.std.to(u.device()).index({j}).to(u.scalar_type());
+  torch::Tensor y = u + m + sd * eps;
+  if (a.corrected_gradient) {
+    torch::Tensor d = a.slope.to(u.device()).index({h}).to(u.scalar_type());
+    y = y + (u * d - (u * d).detach());
+  }
+  return y;
 }
 
 torch::Tensor poly_inject(const torch::Tensor& u, const PolyInjectArgs& a) {

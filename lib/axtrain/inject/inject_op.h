@@ -20,6 +20,19 @@ struct PolyInjectArgs {
 torch::Tensor poly_inject(const torch::Tensor& u, const PolyInjectArgs& a);
 torch::Tensor poly_inject_composed(const torch::Tensor& u, const PolyInjectArgs& a);
 
+// The table form of type 1 (error_model.h, fit: table): y = u + mean[j] + std[j]·ε, j = the
+// uniform bin of u (clamped to the end bins); gradient 1 + slope[h] (corrected) or 1, h = the half
+// bin of u. Fused like poly_inject (saves only u); table_inject_composed is the same as ordinary ops.
+struct TableInjectArgs {
+  torch::Tensor mean, std;  // float64 [B]
+  torch::Tensor slope;      // float64 [2B]
+  double lo = 0.0, width = 1.0;
+  bool corrected_gradient = true;
+};
+
+torch::Tensor table_inject(const torch::Tensor& u, const TableInjectArgs& a);
+torch::Tensor table_inject_composed(const torch::Tensor& u, const TableInjectArgs& a);
+
 // y = u + mean + sd·ε with gradient 1 (the type-2 error model), one fused element loop.
 torch::Tensor gaussian_inject(const torch::Tensor& u, double mean, double sd);
 

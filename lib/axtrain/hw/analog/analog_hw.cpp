@@ -224,6 +224,11 @@ IntegerTrace AnalogHardware::trace(const torch::Tensor& x, const torch::Tensor& 
   return t;
 }
 
+torch::Tensor AnalogHardware::reference(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
+  Operands q = quantise(x, w);
+  return op.apply(x + (q.xc.to(x.options()) * q.sa - x.detach()), w + (q.wc.to(w.options()) * q.sw - w.detach()));
+}
+
 torch::Tensor AnalogHardware::proxy(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
   Operands q = quantise(x, w);
   torch::Tensor xq = x + (q.xc.to(x.options()) * q.sa - x.detach());

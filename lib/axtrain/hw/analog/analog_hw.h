@@ -33,8 +33,11 @@ class AnalogHardware final : public LayerHardware {
   IntegerTrace trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) override;
   nlohmann::json stats() const override;
   void reset_stats() override;
-  // Error injection type 2 (PAPERS.md §7.7): the plain op plus one Gaussian per layer.
+  // Error injection type 2 (PAPERS.md §7.7): the reference plus one Gaussian per layer.
   inject::Kind default_error_kind() const override { return inject::Kind::Gaussian; }
+  // The op on the quantised operands (the codes of exact(), straight-through gradient): what the
+  // chip computes without its ADCs, so the Gaussian models only the partial-sum quantisation.
+  torch::Tensor reference(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) override;
 
   const AnalogOptions& options() const { return o_; }
 

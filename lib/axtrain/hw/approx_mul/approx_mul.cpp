@@ -37,6 +37,47 @@ class ApproxMulHardware final : public LayerHardware {
     return trace_impl(x, w, op, true);
   }
 
+  // Type-1 injection per polarity (PAPERS.md §7.6, G-16: f = identity on the split sums): u± =
+  // the exact products of the quantised operands summed by the sign of a·w, r± = the
+  // multiplier's products summed the same way; value units (scale 1), `bins` equal-width bins.
+  std::optional<inject::Polarities> proxy_polarities(const torch::Tensor& x, const torch::Tensor& w,
+                                                     const MacOp& op) override {
+    QuantParams qx = input_quant(x.detach(), o_->input), qw = choose_quant(w.detach(), o_->weight);
+    auto mac = [&](const torch::Tensor& a, const torch::Tensor& b) { return amul::quantized_mac(a, b, op, qx, qw); };
+    torch::Tensor xp = torch::clamp_min(x, 0.0), wp = torch::clamp_min(w, 0.0), wn = torch::relu(-w);
+    inject::Polarities u;
+    u.pos = mac(xp, wp);
+    u.neg = mac(xp, wn);
+    if (qx.lo < 0 && (x.detach() < 0).any().item<bool>()) {
+      torch::Tensor xn = torch::relu(-x);
+      u.pos = u.pos + mac(xn, wn);
+      u.neg = u.neg + mac(xn, wp);
+    }
+    return u;
+  }
+
+  std::optional<inject::Polarities> exact_polarities(const torch::Tensor& x, const torch::Tensor& w,
+                                                     const MacOp& op) override {
+    torch::NoGradGuard g;
+    QuantParams qx = input_quant(x.detach(), o_->input), qw = choose_quant(w.detach(), o_->weight);
+    torch::Tensor xc = quantize_codes(x.detach(), qx), wc = quantize_codes(w.detach(), qw);
+    auto run = [&](const torch::Tensor& a, const torch::Tensor& b) {
+      return o_->engine->run(a, b, op).to(torch::kFloat64);
+    };
+    torch::Tensor xp = torch::clamp_min(xc, 0), wp = torch::clamp_min(wc, 0), wn = torch::clamp_min(-wc, 0);
+    torch::Tensor pos = run(xp, wp), neg = run(xp, wn);
+    if ((xc < 0).any().item<bool>()) {
+      torch::Tensor xn = torch::clamp_min(-xc, 0);
+      pos = pos + run(xn, wn);
+      neg = neg + run(xn, wp);
+    }
+    inject::Polarities r;
+    const double s = qx.scale * qw.scale;
+    r.pos = (pos * s).to(x.options());
+    r.neg = (neg * s).to(x.options());
+    return r;
+  }
+
  private:
   IntegerTrace trace_impl(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op, bool int64) {
     torch::NoGradGuard g;

@@ -184,7 +184,7 @@ std::vector<T> weight_rows(const ScOptions& o, const StreamEncoder& enc, const L
 
 template <class T>
 Emulation run(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const ConvGeometry& g0,
-              bool split, mac::WeightCache* cache) {
+              bool split, mac::WeightCache* cache, bool polarities) {
   const bool bipolar = o.encoding == Encoding::Bipolar;
   const int slices = enc.slices();
   const std::int64_t groups = g0.groups, cg = g0.Cg();
@@ -222,21 +222,39 @@ Emulation run(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, co
   Emulation em;
   em.counts = torch::zeros({g.N, g.O, g.Hout, g.Wout}, torch::kInt32);
   Accumulate acc = bipolar ? Accumulate::Xnor : o.accumulate;
-  em.stats = sc_conv(g, slices, acc, acts.data(), rows->data(), em.counts.data_ptr<std::int32_t>());
+  if (!polarities) {
+    em.stats = sc_conv(g, slices, acc, acts.data(), rows->data(), em.counts.data_ptr<std::int32_t>());
+    return em;
+  }
+  if (bipolar) throw std::logic_error("sc: bipolar streams have no polarity split");
+  // Row layout [..][lanes · Og]: lane 0 feeds the positive accumulator, lane 1 the negative one.
+  const std::int64_t og = g0.Og();
+  std::vector<T> only(rows->size());
+  for (int lane = 0; lane < 2; ++lane) {
+    for (std::size_t i = 0; i < only.size(); ++i)
+      only[i] = (static_cast<std::int64_t>(i) % (2 * og)) / og == lane ? (*rows)[i] : T{0};
+    torch::Tensor& out = lane == 0 ? em.counts : em.counts_neg;
+    if (lane == 1) out = torch::zeros_like(em.counts);
+    KernelStats st = sc_conv(g, slices, acc, acts.data(), only.data(), out.data_ptr<std::int32_t>());
+    em.stats.rows += st.rows;
+    em.stats.skipped += st.skipped;
+  }
+  em.counts_neg.neg_();  // the kernel subtracts the negative lane
   return em;
 }
 }  // namespace
 
 Emulation emulate(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const MacOp& op,
-                  const torch::Tensor& x, const torch::Tensor& w, mac::WeightCache* cache) {
+                  const torch::Tensor& x, const torch::Tensor& w, mac::WeightCache* cache, bool polarities) {
   const bool linear = op.kind == MacOp::Kind::Linear;
   if (!linear && w.size(2) != w.size(3))
     throw ConfigError(fmt::format("sc: only square convolution kernels are supported (this layer has {}x{})", w.size(2), w.size(3)));
   const ConvGeometry g = mac::geometry(x.sizes(), w.sizes(), op, "sc");
   const bool split = lv.x_neg.defined();
-  Emulation em = o.stream_length == 32 ? run<std::uint32_t>(o, enc, lv, g, split, cache)
-                                       : run<std::uint64_t>(o, enc, lv, g, split, cache);
+  Emulation em = o.stream_length == 32 ? run<std::uint32_t>(o, enc, lv, g, split, cache, polarities)
+                                       : run<std::uint64_t>(o, enc, lv, g, split, cache, polarities);
   if (linear) em.counts = em.counts.reshape({g.N, g.O});
+  if (linear && em.counts_neg.defined()) em.counts_neg = em.counts_neg.reshape({g.N, g.O});
   return em;
 }
 

@@ -41,15 +41,17 @@ Levels operand_levels(const ScOptions& o, const OperandScales& s, const torch::T
 struct Emulation {
   torch::Tensor counts;  // int32, the op's output shape: popcount(o⁺) − popcount(o⁻) summed over
                          // slices (or: OR; count: per product; bipolar: Σ 2·popcount − L)
+  torch::Tensor counts_neg;  // only with `polarities`: popcount(o⁻); counts then holds popcount(o⁺)
   KernelStats stats;
 };
 
 // Runs the streams through the kernel. Randomness (random phases, flips) comes from torch's
 // default generator. CPU tensors (callers move CUDA inputs). `cache` (optional, the layer's)
 // keeps the packed weight streams while the weight levels are unchanged (deterministic phases,
-// no flips).
+// no flips). `polarities` (unipolar only) runs the kernel once per polarity on the same streams
+// (the other lane's weight words zeroed after any flips) and returns the two counts apart.
 Emulation emulate(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const MacOp& op,
                   const torch::Tensor& x_shape_like, const torch::Tensor& w_shape_like,
-                  mac::WeightCache* cache = nullptr);
+                  mac::WeightCache* cache = nullptr, bool polarities = false);
 
 }  // namespace ax::hw::sc

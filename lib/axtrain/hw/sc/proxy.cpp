@@ -101,4 +101,23 @@ torch::Tensor sc_proxy(const ScOptions& o, const OperandScales& s, const torch::
   return op.apply(xq, wq);
 }
 
+inject::Polarities sc_proxy_polarities(const ScOptions& o, const OperandScales& s, const torch::Tensor& x,
+                                       const torch::Tensor& w, const MacOp& op) {
+  const double l = static_cast<double>(o.stream_length);
+  Params p{op, s.input, s.weight, o.stream_length, s.split, o.proxy_quantized};
+  auto [pos, neg] = split_sums(x, w, p);
+  const double c = s.input * s.weight * l * l;
+  inject::Polarities u;
+  u.scale = c;
+  u.bin_width = 0.1;
+  if (o.proxy == ProxyKind::ScAct) {
+    u.pos = 1.0 - torch::exp(pos * (-1.0 / c));
+    u.neg = 1.0 - torch::exp(neg * (-1.0 / c));
+  } else {
+    u.pos = pos * (1.0 / c);
+    u.neg = neg * (1.0 / c);
+  }
+  return u;
+}
+
 }  // namespace ax::hw::sc

@@ -18,10 +18,17 @@
 
 #include "axtrain/hw/mac_op.h"
 #include "axtrain/hw/sc/emulate.h"
+#include "axtrain/inject/polarities.h"
 
 namespace ax::hw::sc {
 
 torch::Tensor sc_proxy(const ScOptions& o, const OperandScales& s, const torch::Tensor& x,
                        const torch::Tensor& w, const MacOp& op, bool checkpoint = true);
+
+// The unipolar proxy per polarity, in stream-probability units: u± = 1 − e^(−X±/c) (sc_act) or
+// X±/c (linear), scale c (so scale · (u⁺ − u⁻) = sc_proxy), bins of width 0.1 (PAPERS.md §7.6).
+// Ordinary autograd ops (not checkpointed).
+inject::Polarities sc_proxy_polarities(const ScOptions& o, const OperandScales& s, const torch::Tensor& x,
+                                       const torch::Tensor& w, const MacOp& op);
 
 }  // namespace ax::hw::sc

@@ -39,13 +39,13 @@ struct Run {
 
 Run run_streams(const ScOptions& o, const StreamEncoder& enc, const torch::Tensor& x0,
                 const torch::Tensor& w0, const MacOp& op, mac::WeightCache* cache,
-                const std::optional<CalibratedRange>& range) {
+                const std::optional<CalibratedRange>& range, bool polarities = false) {
   torch::NoGradGuard g;
   torch::Tensor x = x0.detach().to(torch::kCPU), w = w0.detach().to(torch::kCPU);
   Run r;
   r.scales = choose_scales(o, x, w, range ? &*range : nullptr);
   r.levels = operand_levels(o, r.scales, x, w);
-  r.em = emulate(o, enc, r.levels, op, x, w, cache);
+  r.em = emulate(o, enc, r.levels, op, x, w, cache, polarities);
   return r;
 }
 }  // namespace
@@ -58,6 +58,26 @@ torch::Tensor ScHardware::exact(const torch::Tensor& x, const torch::Tensor& w, 
     counters_[1] += r.em.stats.skipped;
   }
   return mac::scale_output(r.em.counts, r.scales.output(o_.stream_length), x.scalar_type(), x.device());
+}
+
+std::optional<inject::Polarities> ScHardware::proxy_polarities(const torch::Tensor& x, const torch::Tensor& w,
+                                                              const MacOp& op) {
+  if (o_.encoding == Encoding::Bipolar) return std::nullopt;
+  const std::optional<CalibratedRange> r = input_range();
+  return sc_proxy_polarities(o_, choose_scales(o_, x, w, r ? &*r : nullptr), x, w, op);
+}
+
+std::optional<inject::Polarities> ScHardware::exact_polarities(const torch::Tensor& x, const torch::Tensor& w,
+                                                              const MacOp& op) {
+  if (o_.encoding == Encoding::Bipolar) return std::nullopt;
+  Run r = run_streams(o_, *enc_, x, w, op, &cache_, input_range(), /*polarities=*/true);
+  const double l = static_cast<double>(o_.stream_length);
+  inject::Polarities p;
+  p.scale = r.scales.input * r.scales.weight * l * l;
+  p.bin_width = 0.1;
+  p.pos = r.em.counts.to(x.options()) * (1.0 / l);
+  p.neg = r.em.counts_neg.to(x.options()) * (1.0 / l);
+  return p;
 }
 
 IntegerTrace ScHardware::trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {

@@ -22,6 +22,13 @@ class ScHardware final : public LayerHardware {
   // input_int = activation levels (x⁺ − x⁻ when split; bipolar: 2q − L), weight_int = W⁺ − W⁻
   // levels (bipolar: 2q − L), exact_int = the stream counts of exact().
   IntegerTrace trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) override;
+  // Unipolar streams: u± of the proxy in stream-probability units and r± = popcount(o±)/L of
+  // the same streams as exact(), scale c = s_a·s_w·L² (type-1 injection, PAPERS.md §7.6);
+  // bipolar streams: none.
+  std::optional<inject::Polarities> proxy_polarities(const torch::Tensor& x, const torch::Tensor& w,
+                                                     const MacOp& op) override;
+  std::optional<inject::Polarities> exact_polarities(const torch::Tensor& x, const torch::Tensor& w,
+                                                     const MacOp& op) override;
   // {"words": activation words met, "zero_word_rate": fraction skipped as zero (ReLU sparsity)}.
   nlohmann::json stats() const override;
   void reset_stats() override;
