@@ -18,5 +18,6 @@ void add_approxann(CLI::App& app);
 void add_power(CLI::App& app);
 void add_experiment(CLI::App& app);
 void add_sweep(CLI::App& app);
+void add_inject_check(CLI::App& app);
 
 }  // namespace ax::cli

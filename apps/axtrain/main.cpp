@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   ax::cli::add_power(app);
   ax::cli::add_experiment(app);
   ax::cli::add_sweep(app);
+  ax::cli::add_inject_check(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
