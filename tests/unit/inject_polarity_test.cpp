@@ -149,6 +149,35 @@ TEST(InjectPolarity, CheckpointedAndComposedTableOpsAgree) {
   EXPECT_NEAR(u.grad()[2].item<double>(), 1.0, 1e-12);
 }
 
+// An SC layer's injection step with checkpointing (the per-polarity 1 − e^(−X/c) as a custom
+// function that keeps only X) and without (ordinary ops): same values, same gradients. (The error
+// model's own fused and composed table ops: CheckpointedAndComposedTableOpsAgree.)
+TEST(InjectPolarity, ScInjectionStepIsTheSameCheckpointedOrNot) {
+  auto hw = test::make_hw("{type: sc, input: {scale: max_abs}, weight: {scale: max_abs}}");
+  hw::MacOp op{hw::MacOp::Kind::Conv2d, 1, 1};
+  torch::manual_seed(18);
+  torch::Tensor x0 = torch::rand({2, 3, 6, 6}), w0 = torch::randn({4, 3, 3, 3}) * 0.3, g = torch::randn({2, 4, 6, 6});
+  hw->set_error_model(inject::make_error_model({}));
+  hw->request_calibration(true);
+  hw->forward(x0, w0, op, hw::Mode::Inject);
+  hw->request_calibration(false);
+  std::vector<torch::Tensor> values, gx, gw;
+  for (bool on : {true, false}) {
+    hw->set_checkpointing(on);
+    torch::Tensor x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
+    torch::manual_seed(19);
+    torch::Tensor y = hw->forward(x, w, op, hw::Mode::Inject);
+    (y * g).sum().backward();
+    values.push_back(y.detach());
+    gx.push_back(x.grad());
+    gw.push_back(w.grad());
+  }
+  EXPECT_TRUE(torch::allclose(values[0], values[1], 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(gx[0], gx[1], 1e-4, 1e-6));
+  EXPECT_TRUE(torch::allclose(gw[0], gw[1], 1e-4, 1e-6));
+  EXPECT_GT(gw[0].abs().sum().item<double>(), 0.0);
+}
+
 // SC: r⁺ · L = popcount(OR of the W⁺ products) = the counts of exact() with W⁻ removed, r⁻ · L =
 // −counts with W⁺ removed (fixed steps: removing a polarity changes no level, and the phases do
 // not depend on the levels), for conv and linear layers, scatter and state phases.

@@ -102,6 +102,9 @@ std::vector<InjectCheckLayer> inject_check(models::Model& model, const torch::Te
         hi = static_cast<double>(bins) * u->bin_width;
       }
       r.bins = binned(uu, ee, ii, 0.0, hi, bins);
+      torch::Tensor net_u = flat64((u->pos - u->neg) * u->scale);
+      r.net_exact = stats_of(flat64((e->pos - e->neg) * e->scale) - net_u);
+      r.net_injected = stats_of(flat64(m.apply(*u)) - net_u);
     } else {
       torch::Tensor p = hw.proxy(xb[i], w, op);
       torch::Tensor uu = flat64(p), ee = flat64(hw.exact(xb[i], w, op)) - uu, ii = flat64(m.apply(p)) - uu;
@@ -123,6 +126,10 @@ nlohmann::json to_json(const std::vector<InjectCheckLayer>& layers) {
     for (const auto& x : l.bins) b.push_back({{"lo", x.lo}, {"hi", x.hi}, {"exact", st(x.exact)}, {"injected", st(x.injected)}});
     j.push_back({{"layer", l.name}, {"kind", l.kind}, {"split", l.split}, {"exact", st(l.exact)},
                  {"injected", st(l.injected)}, {"bins", b}});
+    if (l.net_exact.count > 0) {
+      j.back()["net_exact"] = st(l.net_exact);
+      j.back()["net_injected"] = st(l.net_injected);
+    }
   }
   return j;
 }
@@ -132,13 +139,14 @@ std::string to_markdown(const std::vector<InjectCheckLayer>& layers, std::int64_
   s << "| layer | model | bin of u | samples | exact mean | injected mean | exact std | injected std | "
        "Δmean / σ_layer | Δstd / σ_layer |\n|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& l : layers) {
-    const double sd = l.exact.std > 0 ? l.exact.std : 1.0;
     auto row = [&](const std::string& bin, const ErrorStats& e, const ErrorStats& i) {
+      const double sd = &e == &l.net_exact && e.std > 0 ? e.std : (l.exact.std > 0 ? l.exact.std : 1.0);
       s << fmt::format("| {} | {} ({}) | {} | {} | {:.4g} | {:.4g} | {:.4g} | {:.4g} | {:+.3f} | {:+.3f} |\n", l.name,
                        l.kind, l.split, bin, e.count, e.mean, i.mean, e.std, i.std, (i.mean - e.mean) / sd,
                        (i.std - e.std) / sd);
     };
     row("all", l.exact, l.injected);
+    if (l.net_exact.count > 0) row("net output (σ_layer of the net)", l.net_exact, l.net_injected);
     for (const auto& b : l.bins)
       if (b.exact.count >= min_count) row(fmt::format("[{:.3g}, {:.3g})", b.lo, b.hi), b.exact, b.injected);
   }

@@ -40,6 +40,9 @@ struct InjectCheckLayer {
   std::string kind;   // "polynomial" | "gaussian"
   std::string split;  // "polarity" | "output" | "layer"
   ErrorStats exact, injected;  // over the whole layer (per polarity when split by polarity)
+  // split by polarity: the net output's errors, exact − proxy and injected − proxy (ε⁺, ε⁻ drawn
+  // independently while the accurate r⁺, r⁻ may be correlated)
+  ErrorStats net_exact, net_injected;
   std::vector<InjectCheckBin> bins;  // type 1 only
 };
 

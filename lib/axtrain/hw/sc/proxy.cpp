@@ -71,6 +71,26 @@ class ScActPointwise : public torch::autograd::Function<ScActPointwise> {
   }
 };
 
+// One polarity in probability units, 1 − e^(−X/c), saving only X (per-polarity injection).
+class ScActOne : public torch::autograd::Function<ScActOne> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, double c) {
+    ctx->save_for_backward({x});
+    ctx->saved_data["c"] = c;
+    return 1.0 - torch::exp(x * (-1.0 / c));
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad) {
+    const double c = ctx->saved_data["c"].toDouble();
+    return {grad[0] * torch::exp(ctx->get_saved_variables()[0] * (-1.0 / c)) * (1.0 / c), torch::Tensor()};
+  }
+};
+
+torch::Tensor sc_act_one(const torch::Tensor& x, double c, bool checkpoint) {
+  if (checkpoint) return ScActOne::apply(x, c);
+  return 1.0 - torch::exp(x * (-1.0 / c));
+}
+
 torch::Tensor sc_act_pointwise(const torch::Tensor& pos, const torch::Tensor& neg, double c, bool checkpoint) {
   if (checkpoint) return ScActPointwise::apply(pos, neg, c);
   return (torch::exp(neg * (-1.0 / c)) - torch::exp(pos * (-1.0 / c))) * c;  // keeps both exponentials
@@ -102,7 +122,7 @@ torch::Tensor sc_proxy(const ScOptions& o, const OperandScales& s, const torch::
 }
 
 inject::Polarities sc_proxy_polarities(const ScOptions& o, const OperandScales& s, const torch::Tensor& x,
-                                       const torch::Tensor& w, const MacOp& op) {
+                                       const torch::Tensor& w, const MacOp& op, bool checkpoint) {
   const double l = static_cast<double>(o.stream_length);
   Params p{op, s.input, s.weight, o.stream_length, s.split, o.proxy_quantized};
   auto [pos, neg] = split_sums(x, w, p);
@@ -111,8 +131,8 @@ inject::Polarities sc_proxy_polarities(const ScOptions& o, const OperandScales& 
   u.scale = c;
   u.bin_width = 0.1;
   if (o.proxy == ProxyKind::ScAct) {
-    u.pos = 1.0 - torch::exp(pos * (-1.0 / c));
-    u.neg = 1.0 - torch::exp(neg * (-1.0 / c));
+    u.pos = sc_act_one(pos, c, checkpoint);
+    u.neg = sc_act_one(neg, c, checkpoint);
   } else {
     u.pos = pos * (1.0 / c);
     u.neg = neg * (1.0 / c);

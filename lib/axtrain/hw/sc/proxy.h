@@ -27,8 +27,9 @@ torch::Tensor sc_proxy(const ScOptions& o, const OperandScales& s, const torch::
 
 // The unipolar proxy per polarity, in stream-probability units: u± = 1 − e^(−X±/c) (sc_act) or
 // X±/c (linear), scale c (so scale · (u⁺ − u⁻) = sc_proxy), bins of width 0.1 (PAPERS.md §7.6).
-// Ordinary autograd ops (not checkpointed).
+// With checkpoint, 1 − e^(−X/c) is a custom function that saves only X and recomputes the
+// exponential in backward.
 inject::Polarities sc_proxy_polarities(const ScOptions& o, const OperandScales& s, const torch::Tensor& x,
-                                       const torch::Tensor& w, const MacOp& op);
+                                       const torch::Tensor& w, const MacOp& op, bool checkpoint = true);
 
 }  // namespace ax::hw::sc

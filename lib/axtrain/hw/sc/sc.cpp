@@ -64,7 +64,7 @@ std::optional<inject::Polarities> ScHardware::proxy_polarities(const torch::Tens
                                                               const MacOp& op) {
   if (o_.encoding == Encoding::Bipolar) return std::nullopt;
   const std::optional<CalibratedRange> r = input_range();
-  return sc_proxy_polarities(o_, choose_scales(o_, x, w, r ? &*r : nullptr), x, w, op);
+  return sc_proxy_polarities(o_, choose_scales(o_, x, w, r ? &*r : nullptr), x, w, op, checkpointing());
 }
 
 std::optional<inject::Polarities> ScHardware::exact_polarities(const torch::Tensor& x, const torch::Tensor& w,
