@@ -215,6 +215,29 @@ TEST(InjectPolarity, ScAccuratePolaritiesAreTheTwoOrCounts) {
                                                                                  hw::MacOp{hw::MacOp::Kind::Linear}));
 }
 
+// inject.split: polarity (the default) fits u± of hardware that has them; output fits the net
+// proxy output of the same hardware, and injection then adds one noise term to it.
+TEST(InjectPolarity, SplitOutputFitsTheNetOutput) {
+  auto hw = test::make_hw("{type: approx_mul, multiplier: {type: drum, bits: 7, k: 3}, input: {bits: 8}, weight: {bits: 8, signed: true}}");
+  hw::MacOp op{hw::MacOp::Kind::Linear};
+  torch::manual_seed(20);
+  torch::Tensor x = torch::rand({64, 30}), w = torch::randn({5, 30});
+  for (bool per_polarity : {true, false}) {
+    inject::ErrorModelOptions o;
+    o.per_polarity = per_polarity;
+    hw->set_error_model(inject::make_error_model(o));
+    hw->request_calibration(true);
+    torch::Tensor y = hw->forward(x, w, op, hw::Mode::Inject);
+    hw->request_calibration(false);
+    EXPECT_EQ(hw->last_calibration()["split"], per_polarity ? "polarity" : "output");
+    EXPECT_TRUE(torch::allclose(y, hw->exact(x, w, op), 1e-5, 1e-5));  // a calibration step returns exact()
+    // the record's sample count: both polarities (2 · 64 · 5) or the net output (64 · 5)
+    double n = 0;
+    for (double c : hw->last_calibration()["bins"]["count"].get<std::vector<double>>()) n += c;
+    EXPECT_EQ(n, per_polarity ? 640.0 : 320.0);
+  }
+}
+
 // The DRUM(k) product written independently of drum.cpp (as in hw_approx_mul_test).
 std::int64_t drum(std::int64_t a, std::int64_t b, int k) {
   auto approx = [k](std::int64_t v) -> std::int64_t {

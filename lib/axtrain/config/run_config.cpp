@@ -149,6 +149,7 @@ RunConfig parse_run_config(const YAML::Node& doc, const std::string& file) {
     c.inject.model.kind = k == K::Gauss ? inject::Kind::Gaussian : inject::Kind::Polynomial;
     c.inject.model.degree = inj.get_int("degree", 5, 0, 12);
     c.inject.model.bins = inj.get_int("bins", 30, 2, 100000);
+    c.inject.model.per_polarity = inj.get_choice<bool>("split", true, {{"polarity", true}, {"output", false}});
     c.inject.model.fit = inj.get_choice<inject::Fit>("fit", inject::Fit::Table,
                                                      {{"polynomial", inject::Fit::Polynomial}, {"table", inject::Fit::Table}});
     c.inject.model.gradient = inj.get_choice<inject::Gradient>(
@@ -238,6 +239,7 @@ YAML::Node RunConfig::to_yaml() const {
                               : inject.model.kind == inject::Kind::Gaussian ? "gaussian" : "polynomial";
   n["inject"]["degree"] = inject.model.degree;
   n["inject"]["bins"] = inject.model.bins;
+  n["inject"]["split"] = inject.model.per_polarity ? "polarity" : "output";
   n["inject"]["fit"] = inject.model.fit == inject::Fit::Table ? "table" : "polynomial";
   const char* gradient_names[] = {"auto", "corrected", "proxy", "reference"};
   n["inject"]["gradient"] = gradient_names[static_cast<int>(inject.model.gradient)];

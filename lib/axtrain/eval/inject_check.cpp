@@ -85,7 +85,8 @@ std::vector<InjectCheckLayer> inject_check(models::Model& model, const torch::Te
       r.split = "layer";
       r.exact = stats_of(flat64(hw.exact(xb[i], w, op) - ref));
       r.injected = stats_of(flat64(m.apply(ref) - ref));
-    } else if (std::optional<inject::Polarities> u = hw.proxy_polarities(xb[i], w, op)) {
+    } else if (std::optional<inject::Polarities> u =
+                   o.per_polarity ? hw.proxy_polarities(xb[i], w, op) : std::nullopt) {
       std::optional<inject::Polarities> e = hw.exact_polarities(xb[i], w, op);
       torch::Tensor uu = torch::cat({flat64(u->pos), flat64(u->neg)});
       torch::Tensor ee = torch::cat({flat64(e->pos), flat64(e->neg)}) - uu;

@@ -126,7 +126,8 @@ IntegerTrace LayerHardware::trace(const torch::Tensor&, const torch::Tensor&, co
 torch::Tensor LayerHardware::inject(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
   if (!error_model_) return proxy(x, w, op);
   if (error_model_->kind() == inject::Kind::Polynomial) {
-    if (std::optional<inject::Polarities> u = proxy_polarities(x, w, op)) return error_model_->apply(*u);
+    if (error_model_->per_polarity())
+      if (std::optional<inject::Polarities> u = proxy_polarities(x, w, op)) return error_model_->apply(*u);
     return error_model_->apply(proxy(x, w, op));
   }
   if (error_model_->gradient() == inject::Gradient::Reference)
@@ -164,7 +165,7 @@ torch::Tensor LayerHardware::calibrate(const torch::Tensor& x, const torch::Tens
   const bool poly = error_model_->kind() == inject::Kind::Polynomial;
   torch::Tensor p, e;
   std::optional<inject::Polarities> u;
-  if (poly) {
+  if (poly && error_model_->per_polarity()) {
     torch::AutoGradMode mode(needs_grad);
     u = proxy_polarities(x, w, op);
   }

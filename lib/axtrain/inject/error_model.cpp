@@ -78,6 +78,7 @@ class Type1Model : public ErrorModel {
   }
   Kind kind() const override { return Kind::Polynomial; }
   Gradient gradient() const override { return o_.gradient; }
+  bool per_polarity() const override { return o_.per_polarity; }
 
   // Net-output fit: `bins` equal-width bins over the observed range of u.
   nlohmann::json calibrate(const torch::Tensor& u_in, const torch::Tensor& exact) override {

@@ -54,6 +54,7 @@ struct ErrorModelOptions {
   std::int64_t degree = 5;   // polynomial degree (rex-sc default 5; PAPERS.md §10 G-17)
   std::int64_t bins = 30;    // bins of u (rex-sc: 30; G-18)
   Fit fit = Fit::Table;      // type 1 only (the config's default too; polynomial = rex-sc)
+  bool per_polarity = true;  // type 1: fit u± where the hardware splits them (false: the net output)
   Gradient gradient = Gradient::Auto;  // polynomial: corrected | proxy; gaussian: reference | proxy
   bool checkpoint = true;    // fused op that saves only its input and recomputes in backward
 };
@@ -71,6 +72,8 @@ class ErrorModel : public torch::nn::Module {
   virtual nlohmann::json calibrate(const Polarities& u, const Polarities& exact);
   virtual torch::Tensor apply(const Polarities& u);
   virtual Gradient gradient() const = 0;
+  // Type 1: whether hardware with polarities is fitted per polarity (else on the net output).
+  virtual bool per_polarity() const { return false; }
   bool calibrated() const { return calibrated_.item<bool>(); }
 
  protected:
