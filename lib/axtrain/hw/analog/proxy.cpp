@@ -130,6 +130,7 @@ __attribute__((always_inline)) inline void masked_array_products(int lines, cons
                                         const T* wn, const T* ge, T C, std::int64_t Og, std::int64_t A,
                                         std::int64_t M, T* const* gcols, T* dwp, T* dwn) {
   constexpr std::int64_t kChunk = 256;
+  constexpr int kLanes = 16;
   std::vector<T> P(static_cast<std::size_t>(Og * kChunk)), Nn(P.size());
   for (std::int64_t j0 = 0; j0 < M; j0 += kChunk) {
     const std::int64_t m = std::min(kChunk, M - j0);
@@ -173,14 +174,28 @@ __attribute__((always_inline)) inline void masked_array_products(int lines, cons
           const T* pr = P.data() + o * kChunk;
           const T* nr = Nn.data() + o * kChunk;
           const T u = wa[o * A + a], v = wb[o * A + a];
-          T sp = 0, sn = 0;
-          for (std::int64_t j = 0; j < m; ++j) {
+          // kLanes independent partial sums, so the dot products vectorise without reassociation
+          // (the lanes are added at the end: a fixed order, independent of the thread count).
+          T sp[kLanes] = {}, sn[kLanes] = {};
+          std::int64_t j = 0;
+          for (; j + kLanes <= m; j += kLanes)
+            for (int q = 0; q < kLanes; ++q) {
+              gc[j + q] += u * pr[j + q] - v * nr[j + q];
+              sp[q] += pr[j + q] * cr[j + q];
+              sn[q] += nr[j + q] * cr[j + q];
+            }
+          T tp = 0, tn = 0;
+          for (; j < m; ++j) {
             gc[j] += u * pr[j] - v * nr[j];
-            sp += pr[j] * cr[j];
-            sn += nr[j] * cr[j];
+            tp += pr[j] * cr[j];
+            tn += nr[j] * cr[j];
           }
-          da[o * A + a] += sp;
-          db[o * A + a] -= sn;
+          for (int q = 0; q < kLanes; ++q) {
+            tp += sp[q];
+            tn += sn[q];
+          }
+          da[o * A + a] += tp;
+          db[o * A + a] -= tn;
         }
       }
     }
