@@ -8,6 +8,7 @@
 #include "axtrain/config/paths.h"
 #include "axtrain/config/run_config.h"
 #include "axtrain/core/errors.h"
+#include "axtrain/core/registry.h"
 #include "axtrain/layers/attach.h"
 #include "test_util.h"
 
@@ -100,6 +101,16 @@ TEST(Config, OutOfRangeValue) {
   EXPECT_NE(e.find("optimizer.lr"), std::string::npos) << e;
   EXPECT_NE(e.find("out of range"), std::string::npos) << e;
   EXPECT_NE(e.find("(--set)"), std::string::npos) << e;
+}
+
+// Registering a name twice throws instead of replacing the first entry (issue 15 part 3).
+TEST(Config, RegisteringANameTwiceThrows) {
+  Registry<int> r("widget type");
+  r.add("a", "first", 1);
+  EXPECT_THROW(r.add("a", "second", 2), std::logic_error);
+  EXPECT_EQ(r.get("a"), 1);  // the first entry stays
+  r.add("b", "other", 3);
+  EXPECT_EQ(r.names(), (std::vector<std::string>{"a", "b"}));
 }
 
 TEST(Config, MisspelledRegistryNameListsKnown) {

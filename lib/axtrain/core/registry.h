@@ -1,8 +1,10 @@
 // One registry per pluggable kind (models, datasets, hardware, optimizers, schedules, ...),
 // keyed by the YAML `type:` string and filled explicitly by register_all() (no static-init
-// tricks). Looking up an unknown name throws ConfigError listing the known ones.
+// tricks). Looking up an unknown name throws ConfigError listing the known ones; registering a
+// name twice is a programming error (std::logic_error), not a silent replacement.
 #pragma once
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,7 +22,8 @@ class Registry {
   explicit Registry(std::string kind) : kind_(std::move(kind)) {}
 
   void add(const std::string& name, std::string description, Entry entry) {
-    entries_[name] = Item{std::move(description), std::move(entry)};
+    if (!entries_.emplace(name, Item{std::move(description), std::move(entry)}).second)
+      throw std::logic_error(fmt::format("{} '{}' is registered twice", kind_, name));
   }
   bool has(const std::string& name) const { return entries_.count(name) > 0; }
   // `where` prefixes the error: "file:line:col: key.path".
