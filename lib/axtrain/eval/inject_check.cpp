@@ -95,14 +95,8 @@ std::vector<InjectCheckLayer> inject_check(models::Model& model, const torch::Te
       r.split = "polarity";
       r.exact = stats_of(ee);
       r.injected = stats_of(ii);
-      const double umax = uu.numel() ? uu.max().item<double>() : 0.0;
-      std::int64_t bins = o.bins;
-      double hi = umax;
-      if (u->bin_width > 0) {
-        bins = static_cast<std::int64_t>(std::floor(umax / u->bin_width)) + 1;
-        hi = static_cast<double>(bins) * u->bin_width;
-      }
-      r.bins = binned(uu, ee, ii, 0.0, hi, bins);
+      const inject::BinGrid grid = inject::polarity_bins(uu.numel() ? uu.max().item<double>() : 0.0, u->bin_width, o.bins);
+      r.bins = binned(uu, ee, ii, 0.0, grid.hi, grid.bins);
       torch::Tensor net_u = flat64((u->pos - u->neg) * u->scale);
       r.net_exact = stats_of(flat64((e->pos - e->neg) * e->scale) - net_u);
       r.net_injected = stats_of(flat64(m.apply(*u)) - net_u);

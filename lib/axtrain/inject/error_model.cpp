@@ -9,6 +9,13 @@
 
 namespace ax::inject {
 
+BinGrid polarity_bins(double umax, double bin_width, std::int64_t bins) {
+  umax = std::max(umax, 1e-12);
+  if (bin_width <= 0) return {umax, bins};
+  const std::int64_t n = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(umax / bin_width)) + 1);
+  return {static_cast<double>(n) * bin_width, n};
+}
+
 ErrorModel::ErrorModel() { calibrated_ = register_buffer("calibrated", torch::zeros({}, torch::kBool)); }
 
 nlohmann::json ErrorModel::calibrate(const Polarities&, const Polarities&) {
@@ -99,13 +106,8 @@ class Type1Model : public ErrorModel {
     torch::Tensor r = torch::cat({ex.pos.detach().flatten(), ex.neg.detach().flatten()}).to(torch::kFloat64);
     torch::Tensor e = r - u;
     const double umax = std::max(u.numel() ? u.max().item<double>() : 0.0, 1e-12);
-    std::int64_t bins = o_.bins;
-    double hi = umax;
-    if (up.bin_width > 0) {
-      bins = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(umax / up.bin_width)) + 1);
-      hi = static_cast<double>(bins) * up.bin_width;
-    }
-    nlohmann::json j = fit_bins(u, e, 0.0, hi, bins, std::max(0.0, u.min().item<double>()), umax);
+    const BinGrid grid = polarity_bins(umax, up.bin_width, o_.bins);
+    nlohmann::json j = fit_bins(u, e, 0.0, grid.hi, grid.bins, std::max(0.0, u.min().item<double>()), umax);
     j["split"] = "polarity";
     j["scale"] = up.scale;
     return j;
@@ -214,30 +216,27 @@ class TableErrorModel final : public Type1Model {
       throw std::runtime_error("inject: the table fit holds at most 1024 bins; this layer's u needs " +
                                std::to_string(B) + " (lower inject.bins, or use fit: polynomial)");
     const std::vector<double> c = to_vector(b.centre), m = to_vector(b.mean), s = to_vector(b.std);
-    std::vector<std::int64_t> v;
-    {
-      torch::Tensor valid = b.valid.contiguous();
-      for (std::int64_t j = 0; j < B; ++j)
-        if (valid[j].item<bool>()) v.push_back(j);
-    }
+    const std::vector<double> valid = to_vector(b.valid);
+    std::vector<std::size_t> v;  // the valid bins
+    for (std::size_t j = 0; j < valid.size(); ++j)
+      if (valid[j] != 0.0) v.push_back(j);
     const double width = B > 1 ? c[1] - c[0] : 1.0, lo = c[0] - 0.5 * width;
-    mean_.zero_();
-    std_.zero_();
-    slope_.zero_();
+    std::vector<double> mean(static_cast<std::size_t>(kMaxBins), 0.0), sd(mean.size(), 0.0), slope(2 * mean.size(), 0.0);
     std::size_t k = 0;  // nearest valid bin of bin j (ties: the lower)
-    for (std::int64_t j = 0; j < B; ++j) {
-      while (k + 1 < v.size() && std::abs(v[k + 1] - j) < std::abs(v[k] - j)) ++k;
-      mean_[j] = m[static_cast<std::size_t>(v[k])];
-      std_[j] = s[static_cast<std::size_t>(v[k])];
+    auto dist = [](std::size_t a, std::size_t b) { return a > b ? a - b : b - a; };
+    for (std::size_t j = 0; j < static_cast<std::size_t>(B); ++j) {
+      while (k + 1 < v.size() && dist(v[k + 1], j) < dist(v[k], j)) ++k;
+      mean[j] = m[v[k]];
+      sd[j] = s[v[k]];
     }
     for (std::size_t q = 0; q + 1 < v.size(); ++q) {  // half bins between consecutive valid centres
-      const double d = (m[static_cast<std::size_t>(v[q + 1])] - m[static_cast<std::size_t>(v[q])]) /
-                       (c[static_cast<std::size_t>(v[q + 1])] - c[static_cast<std::size_t>(v[q])]);
-      for (std::int64_t h = 2 * v[q] + 1; h <= 2 * v[q + 1]; ++h) slope_[h] = d;
+      const double d = (m[v[q + 1]] - m[v[q]]) / (c[v[q + 1]] - c[v[q]]);
+      for (std::size_t h = 2 * v[q] + 1; h <= 2 * v[q + 1]; ++h) slope[h] = d;
     }
-    grid_[0] = lo;
-    grid_[1] = width;
-    grid_[2] = static_cast<double>(B);
+    mean_.copy_(torch::tensor(mean, torch::kFloat64));
+    std_.copy_(torch::tensor(sd, torch::kFloat64));
+    slope_.copy_(torch::tensor(slope, torch::kFloat64));
+    grid_.copy_(torch::tensor({lo, width, static_cast<double>(B)}, torch::kFloat64));
     return {{"kind", "polynomial"}, {"fit", "table"}, {"table_bins", static_cast<std::int64_t>(v.size())}};
   }
 

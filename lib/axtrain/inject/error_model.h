@@ -5,14 +5,14 @@
 // accurate model on a batch and fits that difference; injection batches then compute only the
 // cheap base and add a sampled error, so training costs about as much as plain training.
 //
-//  - PolynomialErrorModel (type 1, SC and approximate multipliers), fitted per polarity where
+//  - Type 1 (Kind::Polynomial; SC and approximate multipliers), fitted per polarity where
 //    the hardware exposes its two polarities (PAPERS.md §7.6, as rex-sc): the output is
 //    scale·(u⁺ − u⁻) in the proxy and scale·(r⁺ − r⁻) in the accurate model (SC: u± = SC_act's
 //    1 − e^(−X±), r± = popcount(OR±)/L; AM: u± = the exact split sums Σ a·w±, r± = Σ M(a, w±),
 //    G-16). The pairs (u, r − u) of both polarities are pooled and binned by u — SC: bins of
 //    width 0.1 from 0 (u ∈ [0, 1): 10 bins), AM: `bins` equal-width bins over [0, max u] — and
 //    least-squares polynomials (weights √count) of degree ≤ `degree` go through the bin means (b)
-//    and standard deviations (σ) at the bin centres. Over-fit guard: only bins with ≥ kMinBinCount
+//    and standard deviations (σ) at the bin centres (`fit: polynomial`). Over-fit guard: only bins with ≥ kMinBinCount
 //    samples count, and the degree is at most ⌊(valid bins − 1) / 2⌋ (two bins per coefficient;
 //    rex-sc instead drops the mean polynomial unless valid bins / 5 > degree, which 10 SC bins
 //    never meet). Injection: y = scale·[(u⁺ + b(ũ⁺) + σ(ũ⁺)·ε⁺) − (u⁻ + b(ũ⁻) + σ(ũ⁻)·ε⁻)],
@@ -20,9 +20,12 @@
 //    polarities (fixed_point, ntv, bipolar SC) the same fit runs on the net output u = the proxy
 //    with `bins` equal-width bins over its observed range and y = u + b(ũ) + σ(ũ)·ε. Gradient:
 //    `corrected` (1 + b′(ũ±)) · ∂u± per polarity, or `proxy` (∂u only); the noise carries no
-//    gradient. `fit: table` replaces the polynomials by the valid bins' means and stds, linearly
-//    interpolated between bin centres (constant beyond the outer ones; ordinary autograd ops):
-//    the degree-5 polynomials miss sparse and steep bins of trained networks (docs/results.md).
+//    gradient. `fit: table` (the default) replaces the polynomials by the valid bins' own means
+//    and stds: an element takes its nearest valid bin's, and the corrected gradient's b′ is the
+//    slope of the bin means interpolated between valid centres (0 beyond the outer ones); one
+//    fused op (inject_op.h table_inject) that saves only u. The degree-5 polynomials miss sparse
+//    and steep bins of trained networks (docs/results.md). `split: output` fits the net output
+//    even where the hardware has polarities.
 //  - GaussianErrorModel (type 2, analog): one mean μ and variance σ² per layer of e = Y_hw − u,
 //    u = the hardware's reference() (analog: the convolution of the quantised operands, so the
 //    deterministic 8-bit error stays in the forward pass and the Gaussian models only the ADC;
@@ -48,6 +51,14 @@ enum class Fit { Polynomial, Table };
 
 // Bins with fewer samples are left out of a type-1 fit (their mean and std are noise).
 inline constexpr std::int64_t kMinBinCount = 20;
+
+// The bins of a per-polarity type-1 fit over [0, hi): width bin_width from 0 when it is > 0 (SC),
+// else `bins` equal parts of [0, umax] (umax = the largest u seen).
+struct BinGrid {
+  double hi = 0.0;
+  std::int64_t bins = 1;
+};
+BinGrid polarity_bins(double umax, double bin_width, std::int64_t bins);
 
 struct ErrorModelOptions {
   Kind kind = Kind::Polynomial;

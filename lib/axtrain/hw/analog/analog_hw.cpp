@@ -224,15 +224,19 @@ IntegerTrace AnalogHardware::trace(const torch::Tensor& x, const torch::Tensor& 
   return t;
 }
 
+std::pair<torch::Tensor, torch::Tensor> AnalogHardware::straight_through(const torch::Tensor& x, const torch::Tensor& w,
+                                                                         const Operands& q) {
+  return {x + (q.xc.to(x.options()) * q.sa - x.detach()), w + (q.wc.to(w.options()) * q.sw - w.detach())};
+}
+
 torch::Tensor AnalogHardware::reference(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
-  Operands q = quantise(x, w);
-  return op.apply(x + (q.xc.to(x.options()) * q.sa - x.detach()), w + (q.wc.to(w.options()) * q.sw - w.detach()));
+  auto [xq, wq] = straight_through(x, w, quantise(x, w));
+  return op.apply(xq, wq);
 }
 
 torch::Tensor AnalogHardware::proxy(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
   Operands q = quantise(x, w);
-  torch::Tensor xq = x + (q.xc.to(x.options()) * q.sa - x.detach());
-  torch::Tensor wq = w + (q.wc.to(w.options()) * q.sw - w.detach());
+  auto [xq, wq] = straight_through(x, w, q);
   // proxy: auto — the per-array mask in accurate-model steps, the summed form in injection steps
   // (PAPERS.md §7.5, G-21); a direct call outside forward() counts as an accurate-model step.
   const bool auto_proxy = o_.proxy == AnalogOptions::Proxy::Auto;

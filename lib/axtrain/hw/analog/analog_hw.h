@@ -14,6 +14,7 @@
 // was never calibrated and runs in eval mode measures FS and T on the current batch without
 // storing them.
 #pragma once
+#include <utility>
 #include <vector>
 
 #include "axtrain/hw/analog/analog.h"
@@ -53,6 +54,9 @@ class AnalogHardware final : public LayerHardware {
   };
 
   Operands quantise(const torch::Tensor& x, const torch::Tensor& w) const;
+  // x and w with the values of their codes and a straight-through gradient.
+  static std::pair<torch::Tensor, torch::Tensor> straight_through(const torch::Tensor& x, const torch::Tensor& w,
+                                                                  const Operands& q);
   std::int64_t array_size(const MacOp& op, const torch::Tensor& w) const;
   // The largest partial sum; throws ConfigError when it does not fit the int32 kernel.
   std::int64_t check_kernel_range(std::int64_t A, const Operands& q) const;
