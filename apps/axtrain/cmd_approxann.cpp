@@ -9,13 +9,14 @@
 
 #include "axtrain/core/files.h"
 #include "axtrain/eval/approxann.h"
+#include "axtrain/run/evaluation.h"
 #include "commands.h"
 
 namespace ax::cli {
 
 void add_approxann(CLI::App& app) {
   struct Args {
-    train::EvalRequest req;
+    run::EvalRequest req;
     eval::ApproxAnnOptions o;
     std::string power = "configs/power/default.yaml", out;
   };
@@ -40,8 +41,8 @@ void add_approxann(CLI::App& app) {
   cmd->callback([a] {
     eval::PowerCosts costs = eval::load_power_costs(a->power);
     a->req.mode = "exact";
-    auto t = train::load_trained(a->req);
-    const hw::CostKeys keys = t->cfg.hardware.base.cost_keys();  // an unpriced multiplier fails now, not after the search
+    auto t = run::load_trained(a->req);
+    const hw::CostKeys keys = t->hardware.base.cost_keys();  // an unpriced multiplier fails now, not after the search
     costs.multiplier(keys.multiplier);
     costs.multiplier(keys.reference);
     auto log = [&](const std::string& s) {
@@ -61,7 +62,7 @@ void add_approxann(CLI::App& app) {
       make_dirs(a->out);
       nlohmann::json j = r.to_json();
       j["checkpoint"] = t->checkpoint;
-      j["hardware"] = t->cfg.hardware.preset;
+      j["hardware"] = t->hardware.preset;
       j["options"] = {{"bound", a->o.bound}, {"step", a->o.step}, {"retrain_epochs", a->o.retrain_epochs}};
       j["power"] = p.to_json();
       j["power_all_approximate"] = p_all.to_json();

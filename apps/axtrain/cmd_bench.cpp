@@ -13,10 +13,10 @@
 #include "axtrain/config/section.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
+#include "axtrain/core/host.h"
 #include "axtrain/core/text.h"
 #include "axtrain/hw/mac/threads.h"
-#include "axtrain/report/host.h"
-#include "axtrain/train/runner.h"
+#include "axtrain/run/runner.h"
 #include "commands.h"
 
 namespace ax::cli {
@@ -67,11 +67,11 @@ void add_bench(CLI::App& app) {
                                        "ideal, exact, proxy")->delimiter(',');
   cmd->add_option("--json", a->json, "also write the figures as JSON to this file");
   cmd->callback([a] {
-    std::int64_t threads = train::configure_threads(a->threads);
+    std::int64_t threads = run::configure_threads(a->threads);
     std::cout << fmt::format("# axtrain bench: batch {}, {} timed batches × {} interleaved repetitions (medians), "
                              "{} threads ({}), LibTorch {}, {} cores\n",
                              a->batch, a->batches, a->repetitions, threads, hw::parallel_description(),
-                             report::torch_version(), report::cpu_cores());
+                             ax::torch_version(), ax::cpu_cores());
     struct Hw {
       std::string label;
       hw::HardwareSpec spec;
@@ -115,8 +115,8 @@ void add_bench(CLI::App& app) {
                             {"repetitions", a->repetitions},
                             {"threads", threads},
                             {"parallel", hw::parallel_description()},
-                            {"libtorch", report::torch_version()},
-                            {"cores", report::cpu_cores()},
+                            {"libtorch", ax::torch_version()},
+                            {"cores", ax::cpu_cores()},
                             {"results", all}};
       write_file_atomic(a->json, doc.dump(2) + "\n");
     }

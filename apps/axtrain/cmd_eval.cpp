@@ -3,13 +3,13 @@
 // Evaluates a trained model on a hardware model without training (lib/axtrain/train/evaluation.h).
 #include <iostream>
 
-#include "axtrain/train/evaluation.h"
+#include "axtrain/run/evaluation.h"
 #include "commands.h"
 
 namespace ax::cli {
 
 void add_eval(CLI::App& app) {
-  auto r = std::make_shared<train::EvalRequest>();
+  auto r = std::make_shared<run::EvalRequest>();
   CLI::App* cmd = app.add_subcommand("eval", "evaluate a trained checkpoint on a hardware model (no training)");
   cmd->add_option("--checkpoint", r->checkpoint, "final.pt / last.pt of a run, or a .safetensors file")->required();
   cmd->add_option("--hardware", r->hardware, "hardware preset to evaluate on (default: the run's own)")
@@ -32,7 +32,7 @@ void add_eval(CLI::App& app) {
       "(the same weights in mode ideal), mean over the test set (with --repeats: mean over the draws and\n"
       "output_deviation_std). docs/metrics.md.");
   cmd->callback([r] {
-    train::RunResult res = train::run_evaluation(*r);
+    run::RunResult res = run::run_evaluation(*r);
     std::cout << res.run_dir << "/metrics.json\n";
   });
 }

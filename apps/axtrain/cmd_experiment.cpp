@@ -6,17 +6,18 @@
 
 #include <cmath>
 #include <iostream>
+#include <variant>
 
 #include <boost/filesystem.hpp>
 #include <fmt/format.h>
 
 #include "axtrain/core/errors.h"
+#include "axtrain/core/host.h"
 #include "axtrain/core/text.h"
 #include "axtrain/experiment/execute.h"
 #include "axtrain/experiment/report.h"
 #include "axtrain/experiment/table_plot.h"
 #include "axtrain/experiment/verdicts.h"
-#include "axtrain/report/host.h"
 #include "commands.h"
 
 namespace fs = boost::filesystem;
@@ -52,18 +53,59 @@ std::string experiment_file(const RunArgs& a) {
   return f;
 }
 
+std::string number(double v) { return fmt::format("{}", v); }
+
+// The flags of `run`, `eval` and `approxann` (cmd_run.cpp, cmd_eval.cpp, cmd_approxann.cpp) for
+// the experiment's typed jobs.
+struct JobFlags {
+  std::vector<std::string> operator()(const experiment::TrainJob& j) const {
+    std::vector<std::string> a{"run", j.config};
+    for (const auto& s : j.overrides) a.insert(a.end(), {"--set", s});
+    a.insert(a.end(), {"--out", j.out_root, "--resume", "--quiet"});
+    return a;
+  }
+  std::vector<std::string> operator()(const run::EvalRequest& r) const {
+    std::vector<std::string> a{"eval", "--checkpoint", r.checkpoint};
+    if (!r.config.empty()) a.insert(a.end(), {"--config", r.config});
+    if (!r.hardware.empty()) a.insert(a.end(), {"--hardware", r.hardware});
+    if (r.repeats > 0) a.insert(a.end(), {"--repeats", std::to_string(r.repeats)});
+    if (!r.mode.empty()) a.insert(a.end(), {"--mode", r.mode});
+    for (const auto& s : r.sets) a.insert(a.end(), {"--set", s});
+    a.insert(a.end(), {"--out", r.opt.out_root});
+    if (r.opt.resume) a.push_back("--resume");
+    if (r.opt.quiet) a.push_back("--quiet");
+    return a;
+  }
+  std::vector<std::string> operator()(const experiment::ApproxAnnJob& j) const {
+    std::vector<std::string> a{"approxann", "--checkpoint", j.checkpoint};
+    if (!j.hardware.empty()) a.insert(a.end(), {"--hardware", j.hardware});
+    a.insert(a.end(), {"--bound", number(j.bound), "--step", number(j.step), "--retrain-epochs",
+                       number(j.retrain_epochs), "--out", j.out, "--quiet"});
+    return a;
+  }
+};
+
 }  // namespace
+
+std::vector<std::string> job_arguments(const experiment::Job& job, std::int64_t threads) {
+  std::vector<std::string> a = std::visit(JobFlags{}, job);
+  if (threads >= 0) a.insert(a.end(), {"--threads", std::to_string(threads)});
+  return a;
+}
 
 // Runs (or emits) a plan and writes its report; shared with `sweep`.
 void run_and_report(experiment::Plan& plan, const std::string& emit, int jobs, std::int64_t threads,
                     const std::string& command, bool require_numbers, const std::vector<std::string>& cells) {
   const std::string bin = self_binary();
   if (emit == "slurm") {
-    std::cout << experiment::write_slurm(plan, bin) << "\n";
+    std::cout << experiment::write_slurm(plan, bin, job_arguments,
+                                         {"experiment", "report", plan.spec->id, "--scale", experiment::scale_name(plan.scale)})
+              << "\n";
     return;
   }
   experiment::ExecuteOptions o;
   o.binary = bin;
+  o.arguments = job_arguments;
   o.jobs = jobs;
   o.threads = threads;
   o.cells = cells;
@@ -153,7 +195,7 @@ void add_experiment(CLI::App& app) {
     experiment::plot_rows(out, e, rows);  // the bars / sweep plot, redrawn from the same rows
     experiment::write_verdicts(out, e, judged, scale,
                                fmt::format("Judged from this table.csv by `axtrain experiment verdicts {} --scale {}` ({}).",
-                                           e.id, v->scale, report::utc_now().substr(0, 10)));
+                                           e.id, v->scale, ax::utc_now().substr(0, 10)));
     for (const auto& j : judged)
       std::cout << fmt::format("{:<28} {:<15} {}\n", j.claim->id, experiment::verdict_name(j.judgement.verdict), j.judgement.reason);
     std::cout << out << "/claims.csv\n";

@@ -12,14 +12,14 @@
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
 #include "axtrain/eval/inject_check.h"
-#include "axtrain/train/evaluation.h"
+#include "axtrain/run/evaluation.h"
 #include "commands.h"
 
 namespace ax::cli {
 
 namespace {
 struct InjectCheckArgs {
-  train::EvalRequest req;
+  run::EvalRequest req;
   std::int64_t batch = 256, min_count = 200;
   std::uint64_t seed = 1;
   std::string json;
@@ -41,10 +41,10 @@ void add_inject_check(CLI::App& app) {
   cmd->add_option("--json", a->json, "also write every layer and bin as JSON to this file");
   cmd->add_option("--threads", a->req.opt.threads, "CPU threads (0 = all cores)")->check(CLI::Range(0, 4096));
   cmd->callback([a] {
-    train::EvalRequest req = a->req;
+    run::EvalRequest req = a->req;
     req.opt.quiet = true;
-    std::unique_ptr<train::TrainedModel> t = train::load_trained(req);
-    train::warm_up_hardware(*t);
+    std::unique_ptr<train::TrainedModel> t = run::load_trained(req);
+    run::warm_up_hardware(*t);
     const std::int64_t n = t->data->size(data::Part::Train);
     if (2 * a->batch > n)
       throw ConfigError(fmt::format("inject-check: --batch {} needs {} training images; the data has {}", a->batch,
@@ -58,7 +58,7 @@ void add_inject_check(CLI::App& app) {
       return t->data->load(data::Part::Train, idx, false, rng).x.to(t->device);
     };
     torch::manual_seed(a->seed);
-    std::vector<eval::InjectCheckLayer> r = eval::inject_check(*t->model, batch(0), batch(1), t->cfg.inject.model);
+    std::vector<eval::InjectCheckLayer> r = eval::inject_check(*t->model, batch(0), batch(1), t->options.inject.model);
     std::cout << eval::to_markdown(r, a->min_count);
     if (!a->json.empty()) write_file_atomic(a->json, eval::to_json(r).dump(1) + "\n");
   });

@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/eval/power.h"
 #include "axtrain/layers/attach.h"
+#include "axtrain/run/run_config.h"
 #include "commands.h"
 
 namespace ax::cli {
@@ -27,7 +27,7 @@ void add_power(CLI::App& app) {
   cmd->add_flag("--json", a->json, "print JSON (per layer and totals)");
   cmd->callback([a] {
     eval::PowerCosts costs = eval::load_power_costs(a->costs);
-    config::RunConfig cfg = config::load_run_config(a->config, a->sets);
+    run::RunConfig cfg = run::load_run_config(a->config, a->sets);
     torch::manual_seed(cfg.seed);
     auto data = cfg.data.open(cfg.seed);
     auto model = cfg.model.build(data->input_shape(), data->num_classes());

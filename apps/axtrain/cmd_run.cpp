@@ -4,10 +4,10 @@
 
 #include <fmt/format.h>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/layers/attach.h"
 #include "axtrain/models/model.h"
-#include "axtrain/train/runner.h"
+#include "axtrain/run/run_config.h"
+#include "axtrain/run/runner.h"
 #include "commands.h"
 
 namespace ax::cli {
@@ -15,7 +15,7 @@ namespace ax::cli {
 namespace {
 // validate does not open the data, so the model is built for a stand-in input: the names of its
 // MAC layers do not depend on the input size (the first shape the architecture accepts is used).
-void check_layer_names(const config::RunConfig& cfg) {
+void check_layer_names(const run::RunConfig& cfg) {
   if (cfg.hardware.exclude.empty() && cfg.hardware.layers.empty()) return;
   const std::vector<std::vector<std::int64_t>> shapes{{1, 28, 28}, {3, 32, 32}, {3, 224, 224}, {16}};
   for (const auto& shape : shapes) {
@@ -33,7 +33,7 @@ void check_layer_names(const config::RunConfig& cfg) {
 struct RunArgs {
   std::string config;
   std::vector<std::string> sets;
-  train::RunOptions opt;
+  run::RunOptions opt;
   std::string device;
 };
 }  // namespace
@@ -52,9 +52,9 @@ void add_run(CLI::App& app) {
   cmd->add_flag("--resume", args->opt.resume, "continue an interrupted run from its last checkpoint");
   cmd->add_flag("--force", args->opt.force, "train again even when the run is already complete (replaces it)");
   cmd->callback([args] {
-    config::RunConfig cfg = config::load_run_config(args->config, args->sets);
+    run::RunConfig cfg = run::load_run_config(args->config, args->sets);
     args->opt.device = args->device;
-    train::RunResult r = train::run_training(cfg, args->opt);
+    run::RunResult r = run::run_training(cfg, args->opt);
     if (r.skipped) std::cerr << "run already complete: " << r.run_dir << "\n";
     std::cout << r.run_dir << "/metrics.json\n";
   });
@@ -69,7 +69,7 @@ void add_validate(CLI::App& app) {
   cmd->add_option("--set", *sets, "override a config value: KEY.PATH=VALUE (repeatable)");
   cmd->add_flag("--dump-config", *dump, "print the resolved config (defaults filled in) as YAML");
   cmd->callback([config, sets, dump] {
-    config::RunConfig cfg = config::load_run_config(*config, *sets);
+    run::RunConfig cfg = run::load_run_config(*config, *sets);
     check_layer_names(cfg);
     if (*dump) {
       std::cout << config::to_yaml_string(cfg.to_yaml());

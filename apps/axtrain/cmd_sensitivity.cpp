@@ -10,13 +10,14 @@
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
 #include "axtrain/eval/sensitivity_map.h"
+#include "axtrain/run/evaluation.h"
 #include "commands.h"
 
 namespace ax::cli {
 
 void add_sensitivity(CLI::App& app) {
   struct Args {
-    train::EvalRequest req;
+    run::EvalRequest req;
     std::string layer, out;
     std::int64_t examples = 0;
     double max = 0;
@@ -39,7 +40,7 @@ void add_sensitivity(CLI::App& app) {
   cmd->add_flag("--quiet", a->req.opt.quiet, "only the S(w) lines");
   cmd->callback([a] {
     if (a->req.mode.empty()) a->req.mode = "ideal";
-    auto t = train::load_trained(a->req);
+    auto t = run::load_trained(a->req);
     eval::SensitivityResult r = eval::sensitivity_of(*t, a->examples);
     std::cout << fmt::format("S(w) {:.6g}\n", r.total);
     const eval::LayerSensitivity* chosen = &r.layers.back();

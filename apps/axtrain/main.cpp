@@ -9,7 +9,7 @@
 
 #include "axtrain/core/allocator.h"
 #include "axtrain/core/errors.h"
-#include "axtrain/report/host.h"
+#include "axtrain/core/host.h"
 #include "commands.h"
 
 int main(int argc, char** argv) {
@@ -17,9 +17,9 @@ int main(int argc, char** argv) {
   CLI::App app{"axtrain: training neural networks for approximate hardware"};
   app.set_version_flag("--version",
                        [] {
-                         return fmt::format("axtrain {} (git {}), LibTorch {}, CUDA {}", ax::report::version(),
-                                            ax::report::git_revision(), ax::report::torch_version(),
-                                            ax::report::cuda_available() ? "available" : "not available");
+                         return fmt::format("axtrain {} (git {}), LibTorch {}, CUDA {}", ax::version(),
+                                            ax::git_revision(), ax::torch_version(),
+                                            ax::cuda_available() ? "available" : "not available");
                        });
   app.require_subcommand(1);
   ax::cli::add_run(app);

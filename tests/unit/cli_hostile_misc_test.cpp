@@ -7,9 +7,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/hw/approx_mul/lut_from_c.h"
 #include "axtrain/models/model.h"
+#include "axtrain/run/run_config.h"
 #include "axtrain/train/safetensors.h"
 #include "cli_hostile_util.h"
 
@@ -29,7 +29,7 @@ TEST(CliHostileMisc, EvalOfNanWeightsReportsTheNan) {
   std::string dir = test::temp_dir("hostile-nan");
   const std::string cfg_path = dir + "/cfg.yaml";
   std::ofstream(cfg_path) << kRun;
-  config::RunConfig cfg = config::load_run_config(cfg_path);
+  run::RunConfig cfg = run::load_run_config(cfg_path);
   auto model = cfg.model.build({6}, 3);
   train::NamedTensors t;
   for (const auto& p : model->named_parameters())

@@ -15,9 +15,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/eval/power.h"
+#include "axtrain/run/run_config.h"
 #include "test_util.h"
 
 namespace ax {
@@ -140,13 +140,13 @@ TEST(ConfigFuzz, MutatedConfigsAndPresetsFailCleanlyOrRoundTrip) {
                                         "phases: [{epochs: 1}]\nhardware: " << mutant << "\n";
           run_file = preset_user;
         }
-        config::RunConfig c = config::load_run_config(run_file);
+        run::RunConfig c = run::load_run_config(run_file);
         ++loaded;
         const std::string dump = config::to_yaml_string(c.to_yaml());
         const std::string dumped = dir + "/dump.yaml";
         std::ofstream(dumped) << dump;
         try {
-          config::RunConfig again = config::load_run_config(dumped);
+          run::RunConfig again = run::load_run_config(dumped);
           const std::string dump2 = config::to_yaml_string(again.to_yaml());
           if (dump2 != dump) what = "the dump of the dump differs:\n" + dump + "\n---\n" + dump2;
         } catch (const std::exception& e) {

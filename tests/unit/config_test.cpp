@@ -6,10 +6,10 @@
 #include <gtest/gtest.h>
 
 #include "axtrain/config/paths.h"
-#include "axtrain/config/run_config.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/core/registry.h"
 #include "axtrain/layers/attach.h"
+#include "axtrain/run/run_config.h"
 #include "test_util.h"
 
 namespace ax {
@@ -37,7 +37,7 @@ std::string write(const std::string& text, const std::string& name = "cfg.yaml")
 // Runs load_run_config on text and returns the ConfigError message ("" if it parsed).
 std::string error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
   try {
-    config::load_run_config(write(text), sets);
+    run::load_run_config(write(text), sets);
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -45,7 +45,7 @@ std::string error_of(const std::string& text, const std::vector<std::string>& se
 }
 
 TEST(Config, ParsesAndFillsDefaults) {
-  config::RunConfig c = config::load_run_config(write(kBase));
+  run::RunConfig c = run::load_run_config(write(kBase));
   EXPECT_EQ(c.name, "t");
   EXPECT_EQ(c.data.batch_size, 16);
   EXPECT_EQ(c.data.test_batch_size, 1000);
@@ -59,20 +59,20 @@ TEST(Config, ParsesAndFillsDefaults) {
 }
 
 TEST(Config, DumpRoundTripsAndRunIdIgnoresOutputDeviceThreads) {
-  config::RunConfig c = config::load_run_config(write(kBase));
+  run::RunConfig c = run::load_run_config(write(kBase));
   std::string dumped = config::to_yaml_string(c.to_yaml());
-  config::RunConfig d = config::load_run_config(write(dumped));
+  run::RunConfig d = run::load_run_config(write(dumped));
   EXPECT_EQ(config::to_yaml_string(d.to_yaml()), dumped);
   EXPECT_EQ(c.run_id(), d.run_id());
-  config::RunConfig e = config::load_run_config(write(kBase), {"output.dir=/elsewhere", "threads=1"});
+  run::RunConfig e = run::load_run_config(write(kBase), {"output.dir=/elsewhere", "threads=1"});
   EXPECT_EQ(e.run_id(), c.run_id());
-  config::RunConfig f = config::load_run_config(write(kBase), {"seed=2"});
+  run::RunConfig f = run::load_run_config(write(kBase), {"seed=2"});
   EXPECT_NE(f.run_id(), c.run_id());
 }
 
 TEST(Config, SetOverridesNestedKeysAndListElements) {
-  config::RunConfig c =
-      config::load_run_config(write(kBase), {"data.batch_size=32", "phases.0.epochs=0.5", "model.hidden=[4,4]"});
+  run::RunConfig c =
+      run::load_run_config(write(kBase), {"data.batch_size=32", "phases.0.epochs=0.5", "model.hidden=[4,4]"});
   EXPECT_EQ(c.data.batch_size, 32);
   EXPECT_DOUBLE_EQ(c.phases[0].epochs, 0.5);
   auto m = c.model.build({1, 8, 8}, 3);
@@ -133,7 +133,7 @@ TEST(Config, MissingRequiredSectionsAndFiles) {
   EXPECT_NE(error_of("name: x\nmodel: {type: mlp}\nphases: [{epochs: 1}]\n").find("data"), std::string::npos);
   EXPECT_NE(error_of(std::string(kBase) + "hardware: no/such/preset.yaml\n").find("file not found"),
             std::string::npos);
-  EXPECT_THROW(config::load_run_config("/no/such/config.yaml"), ConfigError);
+  EXPECT_THROW(run::load_run_config("/no/such/config.yaml"), ConfigError);
 }
 
 TEST(Config, YamlSyntaxErrorNamesLine) {
@@ -155,7 +155,7 @@ TEST(Config, HardwarePresetWithOverridesAndLayerExclusion) {
   std::ofstream(dir + "/hw.yaml") << "hardware:\n  type: fixed_point\n  input: {bits: 6}\n";
   std::string text = std::string(kBase) + "hardware: {preset: " + dir +
                      "/hw.yaml, weight: {bits: 4}, exclude: [fc2], layers: {fc1: {input: {bits: 3}}}}\n";
-  config::RunConfig c = config::load_run_config(write(text));
+  run::RunConfig c = run::load_run_config(write(text));
   YAML::Node base = c.hardware.base.dump();
   EXPECT_EQ(base["type"].as<std::string>(), "fixed_point");
   EXPECT_EQ(base["input"]["bits"].as<int>(), 6);   // from the preset
@@ -170,7 +170,7 @@ TEST(Config, HardwarePresetWithOverridesAndLayerExclusion) {
   EXPECT_NE(e.find("bad.yaml:3:3"), std::string::npos) << e;
   EXPECT_NE(e.find("did you mean 'input'"), std::string::npos) << e;
   // --set into a hardware given as a preset path: the preset plus that override.
-  config::RunConfig d = config::load_run_config(write(std::string(kBase) + "hardware: " + dir + "/hw.yaml\n"),
+  run::RunConfig d = run::load_run_config(write(std::string(kBase) + "hardware: " + dir + "/hw.yaml\n"),
                                                 {"hardware.weight.bits=5"});
   EXPECT_EQ(d.hardware.base.dump()["input"]["bits"].as<int>(), 6);
   EXPECT_EQ(d.hardware.base.dump()["weight"]["bits"].as<int>(), 5);
@@ -180,7 +180,7 @@ TEST(Config, HardwarePresetWithOverridesAndLayerExclusion) {
 
 TEST(Config, LayerNamesAreCheckedAgainstTheModel) {
   std::string text = std::string(kBase) + "hardware: {type: fixed_point, exclude: [fc9]}\n";
-  config::RunConfig c = config::load_run_config(write(text));
+  run::RunConfig c = run::load_run_config(write(text));
   auto m = c.model.build({1, 8, 8}, 3);
   try {
     layers::attach_hardware(*m, c.hardware, 1);
@@ -194,7 +194,7 @@ TEST(Config, LayerNamesAreCheckedAgainstTheModel) {
 
 TEST(Config, EnvironmentExpansionInPaths) {
   setenv("AXTRAIN_TEST_OUT", "/tmp/axt-out", 1);
-  config::RunConfig c = config::load_run_config(write(std::string(kBase) + "output: {dir: '${AXTRAIN_TEST_OUT}/r'}\n"));
+  run::RunConfig c = run::load_run_config(write(std::string(kBase) + "output: {dir: '${AXTRAIN_TEST_OUT}/r'}\n"));
   EXPECT_EQ(c.output.dir, "/tmp/axt-out/r");
 }
 
@@ -207,10 +207,10 @@ TEST(Config, DumpedConfigFindsAPresetGivenRelativeToItsFolder) {
   std::ofstream(dir + "/configs/x.yaml") << "name: x\ndata: {type: synthetic, shape: [4], classes: 2}\n"
                                             "model: {type: mlp, hidden: [3]}\nhardware: {preset: hw/p.yaml, weight: {bits: 5}}\n"
                                             "phases: [{name: p, epochs: 1}]\n";
-  config::RunConfig c = config::load_run_config(dir + "/configs/x.yaml");
+  run::RunConfig c = run::load_run_config(dir + "/configs/x.yaml");
   boost::filesystem::create_directories(dir + "/runs/x/1");
   std::ofstream(dir + "/runs/x/1/config.yaml") << config::to_yaml_string(c.to_yaml());
-  config::RunConfig again = config::load_run_config(dir + "/runs/x/1/config.yaml");
+  run::RunConfig again = run::load_run_config(dir + "/runs/x/1/config.yaml");
   EXPECT_EQ(again.run_id(), c.run_id());
   EXPECT_EQ(again.hardware.preset, boost::filesystem::path(dir + "/configs/hw/p.yaml").lexically_normal().string());
 }

@@ -9,10 +9,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/config/section.h"
-#include "axtrain/models/model.h"
 #include "axtrain/core/errors.h"
+#include "axtrain/models/model.h"
+#include "axtrain/run/run_config.h"
 #include "axtrain/train/safetensors.h"
 #include "data_test_util.h"
 #include "test_util.h"
@@ -35,10 +35,10 @@ TEST(Configs, EveryShippedConfigValidates) {
     if (e.path().extension() != ".yaml") continue;
     ++n;
     try {
-      config::RunConfig c = config::load_run_config(e.path().string());
+      run::RunConfig c = run::load_run_config(e.path().string());
       EXPECT_FALSE(c.phases.empty()) << e.path();
       // The resolved config round-trips: loading its dump gives the same run id.
-      config::RunConfig again = config::parse_run_config(c.to_yaml(), e.path().string());
+      run::RunConfig again = run::parse_run_config(c.to_yaml(), e.path().string());
       EXPECT_EQ(again.run_id(), c.run_id()) << e.path();
     } catch (const DataError& ex) {
       // Presets that load a multiplier table from ../shared/data: absent on a user's clone.

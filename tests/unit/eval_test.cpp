@@ -9,12 +9,13 @@
 #include <zlib.h>
 
 #include "axtrain/core/errors.h"
+#include "axtrain/core/png.h"
 #include "axtrain/data/tensor_dataset.h"
 #include "axtrain/eval/approxann.h"
 #include "axtrain/eval/power.h"
 #include "axtrain/eval/sensitivity_map.h"
 #include "axtrain/layers/attach.h"
-#include "axtrain/report/png.h"
+#include "axtrain/run/run_config.h"
 #include "axtrain/train/sensitivity.h"
 #include "axtrain/train/trainer.h"
 #include "test_util.h"
@@ -27,7 +28,7 @@ namespace {
 std::unique_ptr<train::TrainedModel> planted_model(std::int64_t classes, std::int64_t per_class,
                                                    const std::string& hardware = "{type: fixed_point}") {
   auto t = std::make_unique<train::TrainedModel>();
-  t->cfg = config::parse_run_config(YAML::Load(R"(name: planted
+  const run::RunConfig cfg = run::parse_run_config(YAML::Load(R"(name: planted
 seed: 5
 data: {type: synthetic, shape: [4], classes: 2, train_size: 8, test_size: 8, batch_size: 8, test_batch_size: 100000}
 model: {type: mlp, hidden: []}
@@ -37,13 +38,15 @@ phases: [{name: p, epochs: 1}]
 eval: {mode: exact}
 )"),
                                         "<test>");
+  t->options = run::trainer_options(cfg);
+  t->hardware = cfg.hardware;
   const std::int64_t n = classes * per_class;
   torch::Tensor y = torch::arange(classes, torch::kLong).repeat_interleave(per_class);
   torch::Tensor x = torch::full({n, classes}, 0.4);
   x.index_put_({torch::arange(n), y}, 1.0);
-  t->data = std::make_unique<data::TensorDataset>(data::Split{x, y}, data::Split{x.clone(), y.clone()}, classes, t->cfg.data);
-  t->model = t->cfg.model.build({classes}, classes);
-  layers::attach_hardware(*t->model, t->cfg.hardware, 5);
+  t->data = std::make_unique<data::TensorDataset>(data::Split{x, y}, data::Split{x.clone(), y.clone()}, classes, cfg.data);
+  t->model = cfg.model.build({classes}, classes);
+  layers::attach_hardware(*t->model, cfg.hardware, 5);
   auto ls = layers::mac_layers(*t->model);
   EXPECT_EQ(ls.size(), 1u);
   {
@@ -91,7 +94,7 @@ TEST(ApproxAnn, StopsAtTheBoundOnAPlantedCase) {
   EXPECT_DOUBLE_EQ(r.multipliers, 100.0);
   EXPECT_DOUBLE_EQ(r.approx_multipliers, 20.0);
   EXPECT_EQ(layers::mac_layers(*t->model)[0].layer->approx_mask().sum().item<std::int64_t>(), 2);
-  train::Trainer check(t->cfg, *t->data, t->model, torch::kCPU);
+  train::Trainer check(t->options, *t->data, t->model, torch::kCPU);
   EXPECT_NEAR(check.evaluate(0).accuracy, 0.8, 1e-12);
 }
 
@@ -123,7 +126,7 @@ TEST(RepeatedEvaluation, StatisticsOfAPlantedFaultModel) {
   auto t = planted_model(5, 4);
   auto* layer = layers::mac_layers(*t->model)[0].layer;
   // The two possible outcomes, measured without faults.
-  train::Trainer clean(t->cfg, *t->data, t->model, torch::kCPU);
+  train::Trainer clean(t->options, *t->data, t->model, torch::kCPU);
   const train::SplitMetrics ok = clean.evaluate(0);
   {
     torch::NoGradGuard g;
@@ -137,8 +140,8 @@ TEST(RepeatedEvaluation, StatisticsOfAPlantedFaultModel) {
   ASSERT_DOUBLE_EQ(ok.accuracy, 1.0);
   ASSERT_DOUBLE_EQ(bad.accuracy, 0.0);
   layer->hardware().set_storage(std::make_shared<NegatingStorage>(p));
-  t->cfg.eval.repeats = R;
-  train::Trainer trainer(t->cfg, *t->data, t->model, torch::kCPU);
+  t->options.eval.repeats = R;
+  train::Trainer trainer(t->options, *t->data, t->model, torch::kCPU);
   const train::SplitMetrics m = trainer.evaluate(0);
   EXPECT_EQ(m.repeats, R);
   // accuracy per draw is Bernoulli(1 − p): mean within 4 standard errors, sample std of a 0/1 variable
@@ -218,7 +221,7 @@ TEST(SensitivityMaps, OfATrainedModelSumToS) {
 
 TEST(Png, ChunksAndPixelsRoundTrip) {
   std::vector<std::uint8_t> rgb{255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 40, 50, 60, 70, 80, 90};
-  std::string png = report::encode_png_rgb(3, 2, rgb);
+  std::string png = ax::encode_png_rgb(3, 2, rgb);
   ASSERT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
   auto u32 = [&](std::size_t at) {
     std::uint32_t v = 0;

@@ -8,11 +8,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/experiment/plan.h"
 #include "axtrain/experiment/report.h"
-#include "axtrain/train/runner.h"
+#include "axtrain/run/run_config.h"
+#include "axtrain/run/runner.h"
 #include "test_util.h"
 
 namespace fs = boost::filesystem;
@@ -77,11 +77,11 @@ TEST(Experiment, ForExpandsAndThePlanMatchesTheRuns) {
   experiment::Plan p = experiment::make_plan(e, experiment::Scale::Smoke, dir + "/results");
   ASSERT_EQ(p.tasks.size(), 6u);  // 3 cells × 2 seeds
   // the training cell's run directory: the config with its overrides, seed and halved epochs
-  config::RunConfig cfg =
-      config::load_run_config(dir + "/tiny.yaml", {"optimizer.lr=0.3", "seed=2", "phases.0.epochs=2"});
-  train::RunOptions o;
+  run::RunConfig cfg =
+      run::load_run_config(dir + "/tiny.yaml", {"optimizer.lr=0.3", "seed=2", "phases.0.epochs=2"});
+  run::RunOptions o;
   o.out_root = dir + "/results/runs";  // the shared pool
-  EXPECT_EQ(p.task("float/lr0.3", 2)->train_dir, train::run_dir_of(cfg, o));
+  EXPECT_EQ(p.task("float/lr0.3", 2)->train_dir, run::run_dir_of(cfg, o));
   const experiment::Task* ntv = p.task("ntv", 2);
   ASSERT_EQ(ntv->deps.size(), 1u);
   EXPECT_EQ(p.tasks[ntv->deps[0]].cell->id, "float/lr0.1");
@@ -242,12 +242,12 @@ TEST(Experiment, ScaleCellsOverrideTheirRecipe) {
   experiment::ExperimentSpec e = experiment::load_experiment(f);
   experiment::Plan p = experiment::make_plan(e, experiment::Scale::Cpu, dir + "/results");
   EXPECT_EQ(p.dir, dir + "/results/planted/cpu");
-  train::RunOptions o;
+  run::RunOptions o;
   o.out_root = dir + "/results/runs";
   // the scale's factor halves the 4 epochs of `short`; `keep/it` keeps its 4 and gets the extra override
-  EXPECT_EQ(p.task("short", 1)->train_dir, train::run_dir_of(config::load_run_config(dir + "/tiny.yaml", {"seed=1", "phases.0.epochs=2"}), o));
-  EXPECT_EQ(p.task("keep/it", 1)->train_dir, train::run_dir_of(config::load_run_config(dir + "/tiny.yaml", {"seed=1", "optimizer.lr=0.3"}), o));
-  EXPECT_NE(p.task("keep/it", 1)->train_dir, train::run_dir_of(config::load_run_config(dir + "/tiny.yaml", {"seed=1"}), o));
+  EXPECT_EQ(p.task("short", 1)->train_dir, run::run_dir_of(run::load_run_config(dir + "/tiny.yaml", {"seed=1", "phases.0.epochs=2"}), o));
+  EXPECT_EQ(p.task("keep/it", 1)->train_dir, run::run_dir_of(run::load_run_config(dir + "/tiny.yaml", {"seed=1", "optimizer.lr=0.3"}), o));
+  EXPECT_NE(p.task("keep/it", 1)->train_dir, run::run_dir_of(run::load_run_config(dir + "/tiny.yaml", {"seed=1"}), o));
 }
 
 }  // namespace

@@ -9,9 +9,9 @@
 #include <boost/filesystem.hpp>
 #include <gtest/gtest.h>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/hw/spec.h"
+#include "axtrain/run/run_config.h"
 #include "test_util.h"
 
 namespace ax {

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/core/errors.h"
+#include "axtrain/run/run_config.h"
 #include "test_util.h"
 
 namespace ax {
@@ -65,21 +65,21 @@ model: {type: mlp, hidden: [8]}
 hardware: {type: fixed_point}
 phases:
 )";
-  config::RunConfig c = config::load_run_config(write(base + "  - {epochs: 1, mode: exact, gradient: ste_clip}\n"));
+  run::RunConfig c = run::load_run_config(write(base + "  - {epochs: 1, mode: exact, gradient: ste_clip}\n"));
   EXPECT_EQ(c.phases[0].gradient, hw::ExactGradient::SteClip);
-  config::RunConfig d = config::load_run_config(write(config::to_yaml_string(c.to_yaml())));
+  run::RunConfig d = run::load_run_config(write(config::to_yaml_string(c.to_yaml())));
   EXPECT_EQ(d.phases[0].gradient, hw::ExactGradient::SteClip);
   EXPECT_EQ(d.run_id(), c.run_id());
-  config::RunConfig plain = config::load_run_config(write(base + "  - {epochs: 1, mode: exact}\n"));
+  run::RunConfig plain = run::load_run_config(write(base + "  - {epochs: 1, mode: exact}\n"));
   EXPECT_NE(plain.run_id(), c.run_id());
   try {
-    config::load_run_config(write(base + "  - {epochs: 1, mode: inject, gradient: ste_clip}\n"));
+    run::load_run_config(write(base + "  - {epochs: 1, mode: inject, gradient: ste_clip}\n"));
     FAIL() << "gradient on an inject phase must be an error";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("mode: exact only"), std::string::npos) << e.what();
   }
   try {
-    config::load_run_config(write(base + "  - {epochs: 1, mode: exact, gradient: ste}\n"));
+    run::load_run_config(write(base + "  - {epochs: 1, mode: exact, gradient: ste}\n"));
     FAIL() << "unknown choice";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("ste_clip"), std::string::npos) << e.what();

@@ -3,12 +3,12 @@
 // calibrations happen on schedule; resume across an inject → exact phase boundary.
 #include <gtest/gtest.h>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/inject/error_model.h"
 #include "axtrain/inject/inject_op.h"
 #include "axtrain/inject/normal_rng.h"
 #include "axtrain/layers/attach.h"
+#include "axtrain/run/run_config.h"
 #include "axtrain/train/trainer.h"
 #include "test_util.h"
 
@@ -209,7 +209,7 @@ TEST(Inject, EachHardwareCallsForItsErrorModelType) {
   EXPECT_EQ(test::make_hw("{type: analog}")->default_error_kind(), Kind::Gaussian);
 }
 
-config::RunConfig inject_config(const std::string& phases) {
+run::RunConfig inject_config(const std::string& phases) {
   std::string text = R"(name: inj
 seed: 3
 data: {type: synthetic, shape: [1, 8, 8], classes: 3, train_size: 80, test_size: 40, batch_size: 10, noise: 0.1}
@@ -217,7 +217,7 @@ model: {type: mlp, hidden: [16]}
 hardware: {type: fixed_point, input: {bits: 4}, weight: {bits: 4}}
 optimizer: {type: adam, lr: 0.01}
 phases: )" + phases + "\n";
-  return config::parse_run_config(YAML::Load(text), "<test>");
+  return run::parse_run_config(YAML::Load(text), "<test>");
 }
 
 struct CalibrationCount final : train::Observer {
@@ -228,13 +228,13 @@ struct CalibrationCount final : train::Observer {
   }
 };
 
-std::unique_ptr<train::Trainer> make_trainer(const config::RunConfig& c, std::unique_ptr<data::Dataset>& d,
+std::unique_ptr<train::Trainer> make_trainer(const run::RunConfig& c, std::unique_ptr<data::Dataset>& d,
                                              std::shared_ptr<models::Model>& m) {
   torch::manual_seed(c.seed);
   d = c.data.open(c.seed);
   m = c.model.build(d->input_shape(), d->num_classes());
   layers::attach_hardware(*m, c.hardware, c.seed);
-  return std::make_unique<train::Trainer>(c, *d, m, torch::kCPU);
+  return std::make_unique<train::Trainer>(run::trainer_options(c), *d, m, torch::kCPU);
 }
 
 TEST(Inject, CalibrationsHappenOnSchedule) {

@@ -10,9 +10,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/eval/inject_check.h"
 #include "axtrain/layers/attach.h"
+#include "axtrain/run/run_config.h"
 #include "axtrain/train/trainer.h"
 #include "test_util.h"
 
@@ -21,7 +21,7 @@ namespace {
 
 const char* kFmnist = "/usr/share/datasets/fashion-mnist";
 
-config::RunConfig tinyconv_config(const std::string& hardware) {
+run::RunConfig tinyconv_config(const std::string& hardware) {
   std::string text = R"(name: inject_trained
 seed: 1
 data: {type: fashion_mnist, batch_size: 128, test_batch_size: 500, limit_train: 6000, limit_test: 500}
@@ -30,11 +30,11 @@ hardware: )" + hardware + R"(
 optimizer: {type: adam, lr: 0.003}
 phases: [{name: int8, mode: exact, epochs: 1}]
 )";
-  return config::parse_run_config(YAML::Load(text), "<test>");
+  return run::parse_run_config(YAML::Load(text), "<test>");
 }
 
 struct Trained {
-  config::RunConfig cfg;
+  run::RunConfig cfg;
   std::unique_ptr<data::Dataset> data;
   std::shared_ptr<models::Model> model;
   torch::Tensor a, b;
@@ -47,7 +47,7 @@ Trained& trained() {
     t.data = t.cfg.data.open(1);
     t.model = t.cfg.model.build(t.data->input_shape(), t.data->num_classes());
     layers::attach_hardware(*t.model, t.cfg.hardware, 1);
-    train::Trainer(t.cfg, *t.data, t.model, torch::kCPU).run();
+    train::Trainer(run::trainer_options(t.cfg), *t.data, t.model, torch::kCPU).run();
     std::vector<std::int64_t> order(6000);
     std::iota(order.begin(), order.end(), 0);
     std::mt19937_64 rng(7);
@@ -61,7 +61,7 @@ Trained& trained() {
 
 std::vector<eval::InjectCheckLayer> check_on(const std::string& hardware) {
   Trained& t = trained();
-  config::RunConfig c = tinyconv_config(hardware);
+  run::RunConfig c = tinyconv_config(hardware);
   layers::attach_hardware(*t.model, c.hardware, 1);
   train::calibrate_hardware(*t.model, *t.data, hw::Mode::Exact, torch::kCPU, 128);
   torch::manual_seed(3);

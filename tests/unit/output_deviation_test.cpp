@@ -8,11 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/data/tensor_dataset.h"
-#include "axtrain/eval/output_deviation.h"
 #include "axtrain/layers/attach.h"
 #include "axtrain/report/summary.h"
+#include "axtrain/run/run_config.h"
+#include "axtrain/train/output_deviation.h"
 #include "axtrain/train/trainer.h"
 
 namespace ax {
@@ -22,21 +22,21 @@ TEST(OutputDeviation, PerSampleRatioOfHandComputedOutputs) {
   // sample 0: ‖(3,4) − (3,0)‖ / ‖(3,0)‖ = 4/3; sample 1: ‖(1,1) − (0,2)‖ / ‖(0,2)‖ = √2/2
   torch::Tensor approx = torch::tensor({3.0, 4.0, 1.0, 1.0}).view({2, 2});
   torch::Tensor exact = torch::tensor({3.0, 0.0, 0.0, 2.0}).view({2, 2});
-  torch::Tensor d = eval::output_deviation(approx, exact);
+  torch::Tensor d = train::output_deviation(approx, exact);
   ASSERT_EQ(d.numel(), 2);
   EXPECT_NEAR(d[0].item<double>(), 4.0 / 3.0, 1e-15);
   EXPECT_NEAR(d[1].item<double>(), std::sqrt(2.0) / 2.0, 1e-15);
   // outputs of more than one dimension are flattened per sample: ‖(0,0,3,4)‖ / ‖(1,2,2,4)‖ = 5/5
   torch::Tensor e4 = torch::tensor({1.0, 2.0, 2.0, 4.0}).view({1, 1, 2, 2});
-  EXPECT_NEAR(eval::output_deviation(e4 + torch::tensor({0.0, 0.0, 3.0, 4.0}).view({1, 1, 2, 2}), e4).item<double>(), 1.0, 1e-15);
+  EXPECT_NEAR(train::output_deviation(e4 + torch::tensor({0.0, 0.0, 3.0, 4.0}).view({1, 1, 2, 2}), e4).item<double>(), 1.0, 1e-15);
   // the mean over samples, across batches; a sample whose float output is all zero has no ratio
-  eval::OutputDeviationSum sum;
+  train::OutputDeviationSum sum;
   sum.add(approx, exact);
   sum.add(torch::tensor({1.0, 0.0}).view({1, 2}), torch::zeros({1, 2}));
   EXPECT_EQ(sum.samples, 2);
   EXPECT_EQ(sum.skipped, 1);
   EXPECT_NEAR(sum.mean(), (4.0 / 3.0 + std::sqrt(2.0) / 2.0) / 2.0, 1e-15);
-  EXPECT_TRUE(std::isnan(eval::OutputDeviationSum().mean()));
+  EXPECT_TRUE(std::isnan(train::OutputDeviationSum().mean()));
 }
 
 // Planted arithmetic: every layer output is `factor` × the float op (ideal mode: the float op).
@@ -58,12 +58,12 @@ struct NegatingStorage final : hw::WeightStorage {
 // One linear layer C → C (no hidden layer, logits out) with identity weights and bias b, on the
 // test set x (rows), the hardware named in the config.
 struct Planted {
-  config::RunConfig cfg;
+  run::RunConfig cfg;
   std::unique_ptr<data::Dataset> data;
   std::shared_ptr<models::Model> model;
   Planted(const torch::Tensor& x, const torch::Tensor& b, const std::string& hardware = "{type: fixed_point}",
           const std::string& mode = "exact") {
-    cfg = config::parse_run_config(YAML::Load(R"(name: planted
+    cfg = run::parse_run_config(YAML::Load(R"(name: planted
 seed: 3
 data: {type: synthetic, shape: [2], classes: 2, train_size: 8, test_size: 8, batch_size: 8, test_batch_size: 1}
 model: {type: mlp, hidden: []}
@@ -84,7 +84,7 @@ eval: {mode: )" + mode + "}\n"),
   }
   layers::MacLayerImpl& layer() { return *layers::mac_layers(*model)[0].layer; }
   train::SplitMetrics evaluate() {
-    train::Trainer t(cfg, *data, model, torch::kCPU);
+    train::Trainer t(run::trainer_options(cfg), *data, model, torch::kCPU);
     return t.evaluate(0);
   }
 };

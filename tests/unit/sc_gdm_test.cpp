@@ -15,10 +15,10 @@
 #include <ATen/Parallel.h>
 #include <torch/serialize/archive.h>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/layers/attach.h"
 #include "axtrain/layers/mac_layer.h"
+#include "axtrain/run/run_config.h"
 #include "axtrain/train/optim.h"
 #include "axtrain/train/sc_gdm.h"
 #include "test_util.h"
@@ -279,7 +279,7 @@ TEST(ScGdmPerSample, MomentumAndConvolutionsAreRefused) {
 // moves by more than one step in one batch, which per-batch steps cannot do.
 TEST(ScGdmPerSample, TrainerPathTapsEveryLinearLayerOfAnMlp) {
   torch::manual_seed(3);
-  config::RunConfig c = config::parse_run_config(
+  run::RunConfig c = run::parse_run_config(
       YAML::Load("name: t\nseed: 3\ndata: {type: synthetic, shape: [1, 6, 6], classes: 4, batch_size: 32}\n"
                  "model: {type: mlp, hidden: [12, 12]}\nhardware: {type: ideal}\n"
                  "optimizer: {type: sc_gdm, lr: 0.5, momentum: 0}\nphases: [{epochs: 1}]\n"),
@@ -314,7 +314,7 @@ std::string config_error(const std::string& optimizer) {
   const std::string path = test::temp_dir("sc_gdm") + "/cfg.yaml";
   std::ofstream(path) << text;
   try {
-    config::RunConfig c = config::load_run_config(path, {});
+    run::RunConfig c = run::load_run_config(path, {});
     return "ok " + YAML::Dump(c.optimizer.dump()["steps"]);
   } catch (const ConfigError& e) {
     return e.what();

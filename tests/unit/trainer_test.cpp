@@ -1,15 +1,15 @@
 // Trainer: determinism, resume equivalence, fractional phase boundaries.
 #include <gtest/gtest.h>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/layers/attach.h"
+#include "axtrain/run/run_config.h"
 #include "axtrain/train/trainer.h"
 #include "test_util.h"
 
 namespace ax {
 namespace {
 
-config::RunConfig make_config(const std::string& phases) {
+run::RunConfig make_config(const std::string& phases) {
   std::string text = R"(name: tr
 seed: 7
 data: {type: synthetic, shape: [1, 8, 8], classes: 3, train_size: 80, test_size: 40, noise: 0.1, batch_size: 10}
@@ -17,7 +17,7 @@ model: {type: mlp, hidden: [16]}
 optimizer: {type: adam, lr: 0.01}
 schedule: {type: cosine}
 phases: )" + phases + "\n";
-  return config::parse_run_config(YAML::Load(text), "<test>");
+  return run::parse_run_config(YAML::Load(text), "<test>");
 }
 
 struct TrainRun {
@@ -26,13 +26,13 @@ struct TrainRun {
   std::unique_ptr<train::Trainer> trainer;
 };
 
-TrainRun make_run(const config::RunConfig& c) {
+TrainRun make_run(const run::RunConfig& c) {
   TrainRun r;
   torch::manual_seed(c.seed);
   r.data = c.data.open(c.seed);
   r.model = c.model.build(r.data->input_shape(), r.data->num_classes());
   layers::attach_hardware(*r.model, c.hardware, c.seed);
-  r.trainer = std::make_unique<train::Trainer>(c, *r.data, r.model, torch::kCPU);
+  r.trainer = std::make_unique<train::Trainer>(run::trainer_options(c), *r.data, r.model, torch::kCPU);
   return r;
 }
 
@@ -62,7 +62,7 @@ struct StopAfter final : train::Observer {
 
 // A run of c interrupted (checkpoint, then an exception) after epoch `stop_epoch`, and a fresh
 // run loaded from that checkpoint, ready to continue.
-TrainRun interrupted_and_resumed(const config::RunConfig& c, std::int64_t stop_epoch, const std::string& tag) {
+TrainRun interrupted_and_resumed(const run::RunConfig& c, std::int64_t stop_epoch, const std::string& tag) {
   std::string file = test::temp_dir(tag) + "/last.pt";
   {
     TrainRun first = make_run(c);

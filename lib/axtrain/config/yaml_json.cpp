@@ -36,4 +36,10 @@ nlohmann::json yaml_to_json(const YAML::Node& n) {
   return s;
 }
 
+std::string to_yaml_string(const YAML::Node& n) {
+  YAML::Emitter e;
+  e << n;
+  return std::string(e.c_str()) + "\n";
+}
+
 }  // namespace ax::config

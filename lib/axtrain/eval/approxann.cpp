@@ -21,7 +21,7 @@ struct Neuron {
 };
 
 double test_accuracy(train::TrainedModel& t) {
-  train::Trainer trainer(t.cfg, *t.data, t.model, t.device);
+  train::Trainer trainer(t.options, *t.data, t.model, t.device);
   return trainer.evaluate(0).accuracy;
 }
 
@@ -41,7 +41,7 @@ std::vector<torch::Tensor> criticality(train::TrainedModel& t, const std::vector
     });
   t.model->eval();
   n = std::min(n, t.data->size(data::Part::Train));
-  const std::int64_t bs = t.cfg.data.test_batch_size;
+  const std::int64_t bs = t.options.test_batch_size;
   std::mt19937_64 unused(0);
   for (std::int64_t start = 0; start < n; start += bs) {
     std::vector<std::int64_t> idx(static_cast<std::size_t>(std::min(bs, n - start)));
@@ -49,7 +49,7 @@ std::vector<torch::Tensor> criticality(train::TrainedModel& t, const std::vector
     data::Batch b = t.data->load(data::Part::Train, idx, false, unused);
     torch::Tensor out = t.model->forward(b.x.to(t.device));
     torch::Tensor y = b.y.to(t.device);
-    torch::Tensor loss = t.cfg.loss.kind == config::LossSpec::Kind::Mse
+    torch::Tensor loss = t.options.loss.kind == train::LossSpec::Kind::Mse
                              ? torch::mse_loss(out, torch::one_hot(y, out.size(1)).to(out.dtype()), at::Reduction::Sum)
                              : torch::cross_entropy_loss(out, y, {}, at::Reduction::Sum);
     loss.backward();
@@ -60,17 +60,17 @@ std::vector<torch::Tensor> criticality(train::TrainedModel& t, const std::vector
 }
 
 void retrain(train::TrainedModel& t, double epochs) {
-  config::RunConfig cfg = t.cfg;
-  config::PhaseSpec p;
+  train::TrainerOptions options = t.options;
+  train::PhaseSpec p;
   p.name = "approxann_retrain";
   p.epochs = epochs;
   p.mode = hw::Mode::Exact;
   p.gradient = hw::ExactGradient::SteClip;
-  for (const auto& ph : t.cfg.phases)
+  for (const auto& ph : t.options.phases)
     if (ph.optimizer) p.optimizer = ph.optimizer;  // the run's last phase optimizer, if any
-  cfg.phases = {p};
-  cfg.eval.every = 1000000;  // the search evaluates itself
-  train::Trainer trainer(cfg, *t.data, t.model, t.device);
+  options.phases = {p};
+  options.eval.every = 1000000;  // the search evaluates itself
+  train::Trainer trainer(options, *t.data, t.model, t.device);
   trainer.run();
   t.model->eval();
 }
@@ -96,10 +96,10 @@ ApproxAnnResult approxann_search(train::TrainedModel& t, const ApproxAnnOptions&
   };
   auto ls = layers::mac_layers(*t.model);
   if (ls.empty()) throw UsageError("approxann: the model has no MAC layers");
-  if (t.cfg.hardware.is_ideal())
+  if (t.hardware.is_ideal())
     throw UsageError("approxann: the hardware is ideal; give an approximate multiplier with --hardware");
-  t.cfg.eval.mode = hw::Mode::Exact;
-  t.cfg.eval.repeats = 1;
+  t.options.eval.mode = hw::Mode::Exact;
+  t.options.eval.repeats = 1;
   std::vector<torch::Tensor> masks;
   for (const auto& l : ls) {
     masks.push_back(torch::zeros({l.layer->weight.size(0)}, torch::kBool));
@@ -167,7 +167,7 @@ ApproxAnnResult approxann_search(train::TrainedModel& t, const ApproxAnnOptions&
   r.approx_neurons = done;
   std::mt19937_64 unused(0);
   torch::Tensor example = t.data->load(data::Part::Test, {0}, false, unused).x.to(t.device);
-  r.layers = layer_work(*t.model, t.cfg.hardware, example);
+  r.layers = layer_work(*t.model, t.hardware, example);
   for (std::size_t i = 0; i < ls.size(); ++i) {
     r.multipliers += r.layers[i].macs;
     r.approx_multipliers += r.layers[i].macs * r.layers[i].approx_fraction;

@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "axtrain/eval/power.h"
-#include "axtrain/train/evaluation.h"
+#include "axtrain/train/trained_model.h"
 
 namespace ax::eval {
 

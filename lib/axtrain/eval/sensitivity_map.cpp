@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 
 #include "axtrain/core/files.h"
+#include "axtrain/core/png.h"
 #include "axtrain/layers/attach.h"
-#include "axtrain/report/png.h"
 #include "axtrain/train/sensitivity.h"
 
 namespace ax::eval {
@@ -25,14 +25,14 @@ SensitivityResult sensitivity_of(train::TrainedModel& t, std::int64_t max_exampl
   t.model->eval();
   std::int64_t n = t.data->size(data::Part::Test);
   if (max_examples > 0) n = std::min(n, max_examples);
-  const std::int64_t bs = t.cfg.data.test_batch_size;
+  const std::int64_t bs = t.options.test_batch_size;
   std::mt19937_64 unused(0);
   for (std::int64_t start = 0; start < n; start += bs) {
     std::vector<std::int64_t> idx(static_cast<std::size_t>(std::min(bs, n - start)));
     std::iota(idx.begin(), idx.end(), start);
     torch::Tensor x = t.data->load(data::Part::Test, idx, false, unused).x.to(t.device);
     torch::Tensor out = t.model->forward(x);
-    torch::Tensor o = t.cfg.loss.kind == config::LossSpec::Kind::Mse ? out : torch::softmax(out, 1);
+    torch::Tensor o = t.options.loss.kind == train::LossSpec::Kind::Mse ? out : torch::softmax(out, 1);
     auto maps = train::sensitivity_maps(o, ws);
     for (std::size_t i = 0; i < maps.size(); ++i) r.layers[i].map += maps[i].to(torch::kCPU, torch::kFloat64);
     ++r.batches;
@@ -64,7 +64,7 @@ void write_sensitivity_png(const std::string& path, const LayerSensitivity& l, d
   std::vector<double> v(m.data_ptr<double>(), m.data_ptr<double>() + m.numel());
   // cells large enough that the longer side spans ≥ 512 pixels (capped at 32 px per cell)
   const std::int64_t scale = std::clamp<std::int64_t>(512 / std::max(m.size(0), m.size(1)), 1, 32);
-  report::write_heatmap_png(path, m.size(0), m.size(1), v, scale, max);
+  ax::write_heatmap_png(path, m.size(0), m.size(1), v, scale, max);
 }
 
 }  // namespace ax::eval

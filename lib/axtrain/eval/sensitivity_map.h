@@ -8,7 +8,7 @@
 
 #include <torch/types.h>
 
-#include "axtrain/train/evaluation.h"
+#include "axtrain/train/trained_model.h"
 
 namespace ax::eval {
 

@@ -9,7 +9,7 @@
 
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
-#include "axtrain/report/host.h"
+#include "axtrain/core/host.h"
 
 extern char** environ;
 
@@ -19,7 +19,7 @@ ExecuteResult execute(Plan& plan, const ExecuteOptions& o, const std::function<v
   const std::size_t n = plan.tasks.size();
   std::vector<State> state(n, State::Waiting);
   ExecuteResult r;
-  const std::int64_t threads = o.threads > 0 ? o.threads : std::max<std::int64_t>(1, report::cpu_cores() / std::max(1, o.jobs));
+  const std::int64_t threads = o.threads > 0 ? o.threads : std::max<std::int64_t>(1, ax::cpu_cores() / std::max(1, o.jobs));
   if (!o.cells.empty()) {  // --cells: the matching tasks and, transitively, their dependencies
     std::vector<bool> keep(n, false);
     for (std::size_t i = n; i-- > 0;) {
@@ -36,11 +36,7 @@ ExecuteResult execute(Plan& plan, const ExecuteOptions& o, const std::function<v
   auto start = [&](std::size_t i) {
     Task& t = plan.tasks[i];
     make_dirs(t.log_dir);
-    std::string line;
-    for (auto c : t.commands) {
-      c.insert(c.end(), {"--threads", std::to_string(threads)});
-      line += (line.empty() ? "" : " && ") + shell_line(o.binary, c);
-    }
+    const std::string line = task_line(t, o.binary, o.arguments, threads);
     const std::string sh = "(" + line + ") > " + shell_line(t.log, {}) + " 2>&1";
     const char* argv[] = {"/bin/sh", "-c", sh.c_str(), nullptr};
     pid_t pid;

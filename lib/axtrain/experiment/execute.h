@@ -12,8 +12,9 @@ namespace ax::experiment {
 
 struct ExecuteOptions {
   std::string binary;     // the axtrain executable
+  JobArguments arguments;  // how the binary is told each job (apps/)
   int jobs = 1;
-  std::int64_t threads = 0;  // --threads of every command (0 = cores / jobs)
+  std::int64_t threads = 0;  // threads of every job (0 = cores / jobs)
   std::vector<std::string> cells;  // run only cells matching one of these ids ('*' = any text)
                                    // and what they depend on; empty = every cell
 };

@@ -8,11 +8,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
 #include "axtrain/core/text.h"
-#include "axtrain/train/runner.h"
+#include "axtrain/run/run_config.h"
+#include "axtrain/run/runner.h"
 
 namespace fs = boost::filesystem;
 
@@ -46,7 +46,7 @@ std::string fmt_number(double v) { return fmt::format("{}", v); }
 
 std::string Task::eval_dir() const {
   if (!eval || !fs::is_regular_file(fs::path(checkpoint).parent_path() / "config.yaml")) return "";
-  return train::evaluation_dir(*eval);
+  return run::evaluation_dir(*eval);
 }
 
 bool Task::done() const {
@@ -101,19 +101,16 @@ Plan make_plan(const ExperimentSpec& spec, Scale scale, const std::string& resul
         const ScaleCells* own = sc.for_cell(c.id);
         if (own) sets.insert(sets.end(), own->set.begin(), own->set.end());
         const double factor = own && own->epochs ? *own->epochs : sc.epochs;
-        config::RunConfig cfg = config::load_run_config(c.config, sets);
+        run::RunConfig cfg = run::load_run_config(c.config, sets);
         if (factor != 1.0)
           for (std::size_t i = 0; i < cfg.phases.size(); ++i)
             sets.push_back(fmt::format("phases.{}.epochs={}", i, fmt_number(cfg.phases[i].epochs * factor)));
-        cfg = config::load_run_config(c.config, sets);
-        train::RunOptions o;
+        cfg = run::load_run_config(c.config, sets);
+        run::RunOptions o;
         o.out_root = p.runs;
-        t.train_dir = train::run_dir_of(cfg, o);
+        t.train_dir = run::run_dir_of(cfg, o);
         t.checkpoint = t.train_dir + "/final.pt";
-        std::vector<std::string> cmd{"run", c.config};
-        for (const auto& s : sets) cmd.insert(cmd.end(), {"--set", s});
-        cmd.insert(cmd.end(), {"--out", p.runs, "--resume", "--quiet"});
-        t.commands.push_back(cmd);
+        t.jobs.push_back(TrainJob{c.config, sets, p.runs});
       } else {
         const Task& from = p.tasks[dep(c.checkpoint_of)];
         if (from.checkpoint.empty())
@@ -121,33 +118,25 @@ Plan make_plan(const ExperimentSpec& spec, Scale scale, const std::string& resul
         t.checkpoint = from.checkpoint;
       }
       if (c.eval) {
-        train::EvalRequest r;
+        run::EvalRequest r;
         r.checkpoint = t.checkpoint;
         r.hardware = c.eval->hardware;
         r.repeats = c.eval->repeats;
         r.mode = c.eval->mode;
         r.sets = c.eval->set;
         r.opt.out_root = p.runs;
+        r.opt.resume = true;
+        r.opt.quiet = true;
         t.eval = r;
-        std::vector<std::string> cmd{"eval", "--checkpoint", t.checkpoint};
-        if (!c.eval->hardware.empty()) cmd.insert(cmd.end(), {"--hardware", c.eval->hardware});
-        if (c.eval->repeats > 0) cmd.insert(cmd.end(), {"--repeats", std::to_string(c.eval->repeats)});
-        if (!c.eval->mode.empty()) cmd.insert(cmd.end(), {"--mode", c.eval->mode});
-        for (const auto& s : c.eval->set) cmd.insert(cmd.end(), {"--set", s});
-        cmd.insert(cmd.end(), {"--out", p.runs, "--resume", "--quiet"});
-        t.commands.push_back(cmd);
+        t.jobs.push_back(r);
       }
       if (c.approxann) {
         const std::string key = fmt::format("{}|{}|{}|{}|{}", fs::absolute(t.checkpoint).lexically_normal().string(),
                                             c.approxann->hardware, c.approxann->bound, c.approxann->step,
                                             c.approxann->retrain_epochs);
         t.approxann_dir = fmt::format("{}/approxann/{}", p.runs, short_hash(key));
-        std::vector<std::string> cmd{"approxann", "--checkpoint", t.checkpoint};
-        if (!c.approxann->hardware.empty()) cmd.insert(cmd.end(), {"--hardware", c.approxann->hardware});
-        cmd.insert(cmd.end(), {"--bound", fmt_number(c.approxann->bound), "--step", fmt_number(c.approxann->step),
-                               "--retrain-epochs", fmt_number(c.approxann->retrain_epochs), "--out", t.approxann_dir,
-                               "--quiet"});
-        t.commands.push_back(cmd);
+        t.jobs.push_back(ApproxAnnJob{t.checkpoint, c.approxann->hardware, c.approxann->bound, c.approxann->step,
+                                      c.approxann->retrain_epochs, t.approxann_dir});
       }
       index[{c.id, seed}] = p.tasks.size();
       p.tasks.push_back(std::move(t));
@@ -166,7 +155,14 @@ std::string shell_line(const std::string& binary, const std::vector<std::string>
   return line;
 }
 
-std::string write_slurm(const Plan& plan, const std::string& binary) {
+std::string task_line(const Task& t, const std::string& binary, const JobArguments& args, std::int64_t threads) {
+  std::string line;
+  for (const auto& j : t.jobs) line += (line.empty() ? "" : " && ") + shell_line(binary, args(j, threads));
+  return line;
+}
+
+std::string write_slurm(const Plan& plan, const std::string& binary, const JobArguments& args,
+                        const std::vector<std::string>& report) {
   const std::string dir = plan.dir + "/slurm";
   make_dirs(dir);
   std::vector<int> level(plan.tasks.size(), 0);
@@ -184,9 +180,7 @@ std::string write_slurm(const Plan& plan, const std::string& binary) {
     int n = 0;
     for (std::size_t i = 0; i < plan.tasks.size(); ++i) {
       if (level[i] != l) continue;
-      std::string line;
-      for (const auto& c : plan.tasks[i].commands) line += (line.empty() ? "" : " && ") + shell_line(binary, c);
-      lines += line + "\n";
+      lines += task_line(plan.tasks[i], binary, args, -1) + "\n";
       ++n;
     }
     const std::string list = fmt::format("{}/level{}.txt", dir, l);
@@ -201,8 +195,7 @@ std::string write_slurm(const Plan& plan, const std::string& binary) {
                           previous.empty() ? "" : "--dependency=afterok:$" + previous + " ", dir, l);
     previous = fmt::format("job{}", l);
   }
-  submit += fmt::format("echo \"submitted; when done: {} experiment report {} --scale {}\"\n", binary, plan.spec->id,
-                        scale_name(plan.scale));
+  submit += fmt::format("echo \"submitted; when done: {}\"\n", shell_line(binary, report));
   write_file_atomic(dir + "/submit.sh", submit);
   fs::permissions(dir + "/submit.sh", fs::owner_all | fs::group_read | fs::others_read);
   return dir + "/submit.sh";

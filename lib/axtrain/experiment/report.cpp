@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "axtrain/core/files.h"
+#include "axtrain/core/host.h"
 #include "axtrain/experiment/plot.h"
 #include "axtrain/experiment/verdicts.h"
-#include "axtrain/report/host.h"
 #include "axtrain/report/summary.h"
 
 namespace fs = boost::filesystem;
@@ -197,8 +197,8 @@ std::string write_report(const Plan& plan, const ReportOptions& o) {
   md += fmt::format("Source: {}  \nScale: `{}`{}  \nCommand: `{}`  \nMachine: {} cores, LibTorch {}; axtrain {} (git {})  \n"
                     "Date: {}; wall time of the runs: {:.1f} s  \nMetric: `{}`{}\n\n",
                     e.source, scale_name(plan.scale), sc.note.empty() ? "" : " — " + sc.note, o.command,
-                    report::cpu_cores(), report::torch_version(), report::version(), report::git_revision(),
-                    report::utc_now(), total_wall, metric_name(e.metric),
+                    ax::cpu_cores(), ax::torch_version(), ax::version(), ax::git_revision(),
+                    ax::utc_now(), total_wall, metric_name(e.metric),
                     judged ? fmt::format(", tolerance ±{}", e.tolerance) : " (differences reported, not judged below full scale)");
   md += "| cell | ours | paper | difference | within tolerance |\n|---|---|---|---|---|\n";
   std::string csv = "cell,label,ours,ours_std,seeds,paper,difference,within_tolerance,ours_std_over_draws,diverged_seeds\n";

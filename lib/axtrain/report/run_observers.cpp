@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "axtrain/core/files.h"
-#include "axtrain/report/host.h"
+#include "axtrain/core/host.h"
 
 namespace ax::report {
 
@@ -82,7 +82,7 @@ void Progress::line(const std::string& text) {
   if (log_) log_ << text << '\n' << std::flush;
 }
 
-void Progress::on_phase(const config::PhaseSpec& p, std::int64_t epoch) {
+void Progress::on_phase(const train::PhaseSpec& p, std::int64_t epoch) {
   line(fmt::format("phase {} (mode {}, {} epochs) starts in epoch {}", p.name, hw::mode_name(p.mode),
                    p.epochs, epoch));
 }

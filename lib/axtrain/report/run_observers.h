@@ -45,7 +45,7 @@ class CheckpointWriter final : public train::Observer {
 class Progress final : public train::Observer {
  public:
   Progress(bool quiet, const std::string& log_path);
-  void on_phase(const config::PhaseSpec& p, std::int64_t epoch) override;
+  void on_phase(const train::PhaseSpec& p, std::int64_t epoch) override;
   void on_batch(const train::BatchEvent& e) override;
   void on_epoch(const train::EpochRecord& r, train::Trainer& t) override;
   void line(const std::string& text);  // to stderr (unless quiet) and the log

@@ -24,7 +24,7 @@ void Trainer::save(const std::string& file) {
   nlohmann::json state;
   state["epochs_done"] = epochs_done_;
   state["segment"] = current_segment_ == static_cast<std::size_t>(-1) ? -1 : static_cast<std::int64_t>(current_segment_);
-  state["run_id"] = cfg_.run_id();
+  state["run_id"] = opt_.run_id;
   state["history"] = nlohmann::json::array();
   for (const auto& r : history_) state["history"].push_back(r.to_json());
   state["phase_seconds"] = phase_seconds_;
@@ -87,10 +87,10 @@ void Trainer::load(const std::string& file) {
   const std::string s(reinterpret_cast<const char*>(st.data_ptr<std::uint8_t>()), static_cast<std::size_t>(st.numel()));
   const nlohmann::json state = nlohmann::json::parse(s, nullptr, false);
   if (state.is_discarded() || !state.is_object()) bad("the state record is not a JSON object");
-  if (!state.contains("run_id") || !state["run_id"].is_string() || state["run_id"] != cfg_.run_id())
+  if (!state.contains("run_id") || !state["run_id"].is_string() || state["run_id"] != opt_.run_id)
     throw UsageError(fmt::format("{}: checkpoint belongs to run {}, not {} (the config changed)", file,
-                                 state.contains("run_id") ? state["run_id"].dump() : "?", cfg_.run_id()));
-  const std::size_t phases = cfg_.phases.size();
+                                 state.contains("run_id") ? state["run_id"].dump() : "?", opt_.run_id));
+  const std::size_t phases = opt_.phases.size();
   Loaded L;
   try {
     L.epochs_done = state.at("epochs_done").get<std::int64_t>();
@@ -108,7 +108,7 @@ void Trainer::load(const std::string& file) {
       EpochRecord e = record_from_json(h[i]);
       if (e.epoch != static_cast<std::int64_t>(i) + 1) bad(fmt::format("history entry {} is epoch {}", i, e.epoch));
       bool known = false;
-      for (const auto& p : cfg_.phases) known = known || p.name == e.phase;
+      for (const auto& p : opt_.phases) known = known || p.name == e.phase;
       if (!known) bad(fmt::format("history epoch {} names phase '{}', not a phase of this run", e.epoch, e.phase));
       L.history.push_back(std::move(e));
     }
@@ -128,7 +128,7 @@ void Trainer::load(const std::string& file) {
       const auto& sj = state.at("sensitivity");
       L.has_gamma = true;
       L.gamma_phase = sj.at("phase").get<std::size_t>();
-      if (L.gamma_phase >= phases || !cfg_.phases[L.gamma_phase].sensitivity)
+      if (L.gamma_phase >= phases || !opt_.phases[L.gamma_phase].sensitivity)
         bad(fmt::format("sensitivity.phase {} is not a phase with sensitivity of this run", L.gamma_phase));
       L.gamma = sj.at("gamma").get<double>();
       if (!std::isfinite(L.gamma) || L.gamma < 0) bad(fmt::format("sensitivity.gamma {} is not >= 0", L.gamma));
@@ -150,7 +150,7 @@ void Trainer::load(const std::string& file) {
   phase_batches_ = std::move(L.phase_batches);
   if (L.has_gamma) {
     gamma_phase_ = L.gamma_phase;
-    const auto& sp = *cfg_.phases[gamma_phase_].sensitivity;
+    const auto& sp = *opt_.phases[gamma_phase_].sensitivity;
     gamma_.emplace(L.gamma, sp.delta_gamma, sp.bound, std::move(L.gamma_errors));
   }
   model_->to(device_);

@@ -13,11 +13,11 @@
 
 #include <torch/optim/optimizer.h>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/data/dataset.h"
 #include "axtrain/models/model.h"
 #include "axtrain/train/events.h"
 #include "axtrain/train/sensitivity.h"
+#include "axtrain/train/spec.h"
 
 namespace ax::train {
 
@@ -32,7 +32,7 @@ std::int64_t calibrate_hardware(models::Model& model, data::Dataset& data, hw::M
 class Observer {
  public:
   virtual ~Observer() = default;
-  virtual void on_phase(const config::PhaseSpec& phase, std::int64_t epoch) {}
+  virtual void on_phase(const train::PhaseSpec& phase, std::int64_t epoch) {}
   virtual void on_batch(const BatchEvent& e) {}
   virtual void on_calibration(const CalibrationEvent& e) {}
   virtual void on_epoch(const EpochRecord& r, Trainer& t) {}
@@ -41,8 +41,11 @@ class Observer {
 
 class Trainer {
  public:
-  Trainer(const config::RunConfig& cfg, data::Dataset& data, std::shared_ptr<models::Model> model,
+  Trainer(TrainerOptions options, data::Dataset& data, std::shared_ptr<models::Model> model,
           torch::Device device);
+  // Segments point into the trainer's own options.
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
 
   void add_observer(Observer* o) { observers_.push_back(o); }
   // Runs the remaining epochs (all of them, or those after a resumed checkpoint).
@@ -67,9 +70,25 @@ class Trainer {
   const std::vector<EpochRecord>& history() const { return history_; }
   std::vector<PhaseRecord> phase_records() const;
   models::Model& model() { return *model_; }
-  const config::RunConfig& config() const { return cfg_; }
+  const TrainerOptions& options() const { return opt_; }
 
  private:
+  using Clock = std::chrono::steady_clock;
+  // A running epoch's training totals.
+  struct EpochTally {
+    double loss_sum = 0;
+    std::int64_t correct = 0, seen = 0;
+    double sensitivity_sum = 0;  // AxTrain-act: S(w) summed over the epoch's batches
+    std::int64_t sensitivity_batches = 0;
+  };
+  // The steps of run(), in order (trainer.cpp says what each does).
+  void run_epoch(std::int64_t epoch, Clock::time_point run_start);
+  std::size_t enter_phase(std::int64_t g, std::int64_t epoch, EpochRecord& rec);
+  double apply_schedule(std::int64_t g);
+  void train_step(std::int64_t g, std::size_t ph, std::int64_t epoch, const torch::Tensor& x, const torch::Tensor& y,
+                  EpochRecord& rec, EpochTally& tally);
+  void finish_epoch(std::int64_t epoch, std::int64_t last, EpochRecord& rec, const EpochTally& tally);
+
   struct Segment {
     std::size_t first_phase = 0;
     std::int64_t start = 0, end = 0;  // global batches
@@ -88,7 +107,7 @@ class Trainer {
   void request_calibration(bool on);
   nlohmann::json collect_calibration();
 
-  const config::RunConfig& cfg_;
+  const TrainerOptions opt_;
   data::Dataset& data_;
   std::shared_ptr<models::Model> model_;
   torch::Device device_;
@@ -98,6 +117,7 @@ class Trainer {
   std::vector<std::int64_t> phase_start_;
   std::vector<Segment> segments_;
   std::size_t current_segment_ = static_cast<std::size_t>(-1);
+  std::size_t active_phase_ = static_cast<std::size_t>(-1);  // whose mode the MAC layers are in
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<EpochRecord> history_;
   // AxTrain-act: γ of the sensitivity phase in progress (gamma_phase_ = its index).

@@ -1,4 +1,4 @@
-#include "axtrain/train/runner.h"
+#include "axtrain/run/runner.h"
 
 #include <boost/filesystem.hpp>
 #include <fmt/format.h>
@@ -8,25 +8,25 @@
 #include "axtrain/core/dir_lock.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
+#include "axtrain/core/host.h"
 #include "axtrain/hw/mac/threads.h"
 #include "axtrain/layers/attach.h"
 #include "axtrain/models/model.h"
-#include "axtrain/report/host.h"
 #include "axtrain/report/run_observers.h"
 #include "axtrain/train/checkpoint.h"
 #include "axtrain/train/trainer.h"
 
 namespace fs = boost::filesystem;
 
-namespace ax::train {
+namespace ax::run {
 
-std::string run_dir_of(const config::RunConfig& cfg, const RunOptions& opt) {
+std::string run_dir_of(const RunConfig& cfg, const RunOptions& opt) {
   std::string root = opt.out_root.empty() ? cfg.output.dir : opt.out_root;
   return (fs::path(root) / cfg.name / cfg.run_id()).string();
 }
 
 std::int64_t configure_threads(std::int64_t threads) {
-  std::int64_t n = threads > 0 ? threads : report::cpu_cores();
+  std::int64_t n = threads > 0 ? threads : ax::cpu_cores();
   hw::set_threads(static_cast<int>(n));  // LibTorch and the OpenMP runtime of our kernels
   // Denormal floats (tiny weights and gradients late in training) slow x86 arithmetic ~2x.
   at::globalContext().setFlushDenormal(true);
@@ -42,30 +42,30 @@ torch::Device resolve_device(const std::string& name) {
   return torch::Device(torch::kCPU);
 }
 
-nlohmann::json metrics_header(const config::RunConfig& cfg, const data::Dataset& data,
+nlohmann::json metrics_header(const RunConfig& cfg, const data::Dataset& data,
                               torch::nn::Module& model, std::int64_t threads) {
   nlohmann::json header;
   header["schema_version"] = 1;
   header["name"] = cfg.name;
   header["config"] = config::yaml_to_json(cfg.to_yaml());
-  header["git_revision"] = report::git_revision();
-  header["axtrain_version"] = report::version();
+  header["git_revision"] = ax::git_revision();
+  header["axtrain_version"] = ax::version();
   header["seed"] = cfg.seed;
   header["device"] = cfg.device;
-  header["torch_version"] = report::torch_version();
-  header["host"] = {{"cores", report::cpu_cores()}, {"threads", threads}};
+  header["torch_version"] = ax::torch_version();
+  header["host"] = {{"cores", ax::cpu_cores()}, {"threads", threads}};
   header["dataset"] = {{"type", cfg.data.type},
                        {"train_examples", data.size(data::Part::Train)},
                        {"test_examples", data.size(data::Part::Test)},
                        {"input_shape", data.input_shape()},
                        {"classes", data.num_classes()}};
   header["model"] = {{"type", cfg.model.type}, {"parameters", models::parameter_count(model)}};
-  header["started"] = report::utc_now();
+  header["started"] = ax::utc_now();
   return header;
 }
 
-RunResult run_training(const config::RunConfig& cfg_in, const RunOptions& opt) {
-  config::RunConfig cfg = cfg_in;
+RunResult run_training(const RunConfig& cfg_in, const RunOptions& opt) {
+  RunConfig cfg = cfg_in;
   if (!opt.device.empty()) cfg.device = opt.device;
   if (opt.threads >= 0) cfg.threads = opt.threads;
   std::int64_t threads = configure_threads(cfg.threads);
@@ -96,10 +96,10 @@ RunResult run_training(const config::RunConfig& cfg_in, const RunOptions& opt) {
   torch::manual_seed(cfg.seed);
   std::unique_ptr<data::Dataset> data = cfg.data.open(cfg.seed);
   std::shared_ptr<models::Model> model = cfg.model.build(data->input_shape(), data->num_classes());
-  if (!cfg.init.checkpoint.empty()) load_model_file(*model, cfg.init.checkpoint);
+  if (!cfg.init.checkpoint.empty()) train::load_model_file(*model, cfg.init.checkpoint);
   layers::attach_hardware(*model, cfg.hardware, cfg.seed);
 
-  Trainer trainer(cfg, *data, model, device);
+  train::Trainer trainer(trainer_options(cfg), *data, model, device);
   nlohmann::json header = metrics_header(cfg, *data, *model, threads);
   header["run_id"] = cfg.run_id();
 
@@ -146,4 +146,4 @@ RunResult run_training(const config::RunConfig& cfg_in, const RunOptions& opt) {
   return result;
 }
 
-}  // namespace ax::train
+}  // namespace ax::run

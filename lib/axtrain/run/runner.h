@@ -6,10 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "axtrain/config/run_config.h"
 #include "axtrain/data/dataset.h"
+#include "axtrain/run/run_config.h"
 
-namespace ax::train {
+namespace ax::run {
 
 struct RunOptions {
   std::string out_root;   // overrides output.dir when non-empty
@@ -26,10 +26,10 @@ struct RunResult {
   bool skipped = false;   // resume found the run already complete
 };
 
-std::string run_dir_of(const config::RunConfig& cfg, const RunOptions& opt);
+std::string run_dir_of(const RunConfig& cfg, const RunOptions& opt);
 // The provenance part of metrics.json shared by runs and evaluations: schema_version, name,
 // config, git_revision, axtrain_version, seed, device, torch_version, host, dataset, model, started.
-nlohmann::json metrics_header(const config::RunConfig& cfg, const data::Dataset& data,
+nlohmann::json metrics_header(const RunConfig& cfg, const data::Dataset& data,
                               torch::nn::Module& model, std::int64_t threads);
 // Sets LibTorch's intra-op threads (0 = all cores); returns the number set.
 std::int64_t configure_threads(std::int64_t threads);
@@ -39,6 +39,6 @@ torch::Device resolve_device(const std::string& name);
 // `resume`, trained again with `force`, and otherwise refused (UsageError: "already complete").
 // Training that diverges marks metrics.json `status: diverged`, keeps the last checkpoint and
 // rethrows the DivergedError.
-RunResult run_training(const config::RunConfig& cfg, const RunOptions& opt);
+RunResult run_training(const RunConfig& cfg, const RunOptions& opt);
 
-}  // namespace ax::train
+}  // namespace ax::run

@@ -1,4 +1,4 @@
-#include "axtrain/report/host.h"
+#include "axtrain/core/host.h"
 
 #include <sys/resource.h>
 
@@ -12,7 +12,7 @@
 #include "axtrain/core/build_info.h"
 #include "axtrain/core/git_revision.h"
 
-namespace ax::report {
+namespace ax {
 
 std::int64_t peak_rss_bytes() {
   struct rusage u {};
@@ -37,4 +37,4 @@ std::string utc_now() {
   return buf;
 }
 
-}  // namespace ax::report
+}  // namespace ax

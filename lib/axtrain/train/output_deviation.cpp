@@ -1,4 +1,4 @@
-#include "axtrain/eval/output_deviation.h"
+#include "axtrain/train/output_deviation.h"
 
 #include <cmath>
 #include <limits>
@@ -9,7 +9,7 @@
 
 #include "axtrain/core/errors.h"
 
-namespace ax::eval {
+namespace ax::train {
 
 torch::Tensor output_deviation(const torch::Tensor& approx, const torch::Tensor& exact) {
   if (approx.sizes() != exact.sizes() || approx.dim() < 1)
@@ -38,4 +38,4 @@ double OutputDeviationSum::mean() const {
   return samples > 0 ? sum / static_cast<double>(samples) : std::numeric_limits<double>::quiet_NaN();
 }
 
-}  // namespace ax::eval
+}  // namespace ax::train

@@ -15,9 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "axtrain/train/runner.h"
+#include "axtrain/run/runner.h"
+#include "axtrain/train/trained_model.h"
 
-namespace ax::train {
+namespace ax::run {
 
 struct EvalRequest {
   std::string checkpoint;          // final.pt / last.pt of a run, or a .safetensors file
@@ -31,27 +32,18 @@ struct EvalRequest {
 
 RunResult run_evaluation(const EvalRequest& req);
 // The evaluation's resolved config (the run's config with hardware, repeats, mode and --set applied).
-config::RunConfig evaluation_config(const EvalRequest& req);
+RunConfig evaluation_config(const EvalRequest& req);
 // Where run_evaluation writes: <out>/<name>-eval/<id>, id = short hash of the resolved config
 // (without threads and device) and the absolute checkpoint path. Needs the config, not the model.
 std::string evaluation_dir(const EvalRequest& req);
 
-// A trained model ready to evaluate: the resolved config, its data, the model with the hardware
-// attached, the checkpoint's weights loaded and the hardware warmed up on one training batch;
-// the model is in eval mode, its MAC layers in cfg.eval.mode. Shared by `eval`, `sensitivity`,
-// `approxann` and `power`. Not movable once a Trainer refers to cfg.
-struct TrainedModel {
-  config::RunConfig cfg;
-  std::unique_ptr<data::Dataset> data;
-  std::shared_ptr<models::Model> model;
-  torch::Device device{torch::kCPU};
-  std::int64_t threads = 0;
-  std::string checkpoint;  // absolute
-};
-std::unique_ptr<TrainedModel> load_trained(const EvalRequest& req);
+// The run's model ready to evaluate (train/trained_model.h): the resolved config's trainer options
+// and hardware, its data, the model with the hardware attached, the checkpoint's weights loaded
+// and the hardware warmed up on training batches. `cfg`, when given, receives the resolved config.
+std::unique_ptr<train::TrainedModel> load_trained(const EvalRequest& req, RunConfig* cfg = nullptr);
 // Calibrates hardware that has unfinished calibration (static input scales, analog ADC full
 // scales) on training batches (train::calibrate_hardware, BN in eval mode); used after changing
 // the hardware. Leaves the model in eval mode.
-void warm_up_hardware(TrainedModel& t);
+void warm_up_hardware(train::TrainedModel& t);
 
-}  // namespace ax::train
+}  // namespace ax::run

@@ -11,7 +11,7 @@
 
 #include <torch/types.h>
 
-namespace ax::eval {
+namespace ax::train {
 
 // d_i per sample ([N], float64); NaN where ‖O_exact,i‖ = 0. Both tensors [N, ...], same shape.
 torch::Tensor output_deviation(const torch::Tensor& approx, const torch::Tensor& exact);
@@ -24,4 +24,4 @@ struct OutputDeviationSum {
   double mean() const;       // NaN when no sample has a ratio
 };
 
-}  // namespace ax::eval
+}  // namespace ax::train

@@ -1,4 +1,4 @@
-#include "axtrain/report/png.h"
+#include "axtrain/core/png.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -7,7 +7,7 @@
 
 #include "axtrain/core/files.h"
 
-namespace ax::report {
+namespace ax {
 namespace {
 
 void put_u32(std::string& out, std::uint32_t v) {
@@ -71,4 +71,4 @@ void write_heatmap_png(const std::string& path, std::int64_t rows, std::int64_t 
   write_file_atomic(path, encode_png_rgb(w, h, rgb));
 }
 
-}  // namespace ax::report
+}  // namespace ax

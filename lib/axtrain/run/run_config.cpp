@@ -1,14 +1,24 @@
-#include "axtrain/config/run_config.h"
+#include "axtrain/run/run_config.h"
 
 #include <boost/filesystem.hpp>
 #include <fmt/format.h>
 
 #include "axtrain/config/paths.h"
 #include "axtrain/config/section.h"
+#include "axtrain/config/yaml_json.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/core/text.h"
 
-namespace ax::config {
+namespace ax::run {
+using config::apply_overrides;
+using config::load_yaml_file;
+using config::Section;
+using train::CalibrateSpec;
+using train::EvalSpec;
+using train::LossSpec;
+using train::PhaseSpec;
+using train::SensitivitySpec;
+using config::to_yaml_string;
 
 namespace {
 constexpr std::int64_t kMaxI = std::numeric_limits<std::int64_t>::max();
@@ -189,6 +199,23 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
   return parse_run_config(doc, path);
 }
 
+train::TrainerOptions trainer_options(const RunConfig& cfg) {
+  train::TrainerOptions o;
+  o.seed = cfg.seed;
+  o.batch_size = cfg.data.batch_size;
+  o.test_batch_size = cfg.data.test_batch_size;
+  o.checkpoint = cfg.checkpoint;
+  o.ideal_hardware = cfg.hardware.is_ideal();
+  o.phases = cfg.phases;
+  o.optimizer = cfg.optimizer;
+  o.schedule = cfg.schedule;
+  o.inject = cfg.inject;
+  o.loss = cfg.loss;
+  o.eval = cfg.eval;
+  o.run_id = cfg.run_id();
+  return o;
+}
+
 double RunConfig::total_epochs() const {
   double t = 0;
   for (const auto& p : phases) t += p.epochs;
@@ -253,12 +280,6 @@ YAML::Node RunConfig::to_yaml() const {
   return n;
 }
 
-std::string to_yaml_string(const YAML::Node& n) {
-  YAML::Emitter e;
-  e << n;
-  return std::string(e.c_str()) + "\n";
-}
-
 std::string RunConfig::run_id() const {
   YAML::Node n = to_yaml();
   n.remove("output");
@@ -267,4 +288,4 @@ std::string RunConfig::run_id() const {
   return short_hash(to_yaml_string(n), 10);
 }
 
-}  // namespace ax::config
+}  // namespace ax::run

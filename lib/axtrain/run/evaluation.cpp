@@ -1,4 +1,4 @@
-#include "axtrain/train/evaluation.h"
+#include "axtrain/run/evaluation.h"
 
 #include <cmath>
 #include <chrono>
@@ -11,22 +11,22 @@
 #include "axtrain/config/yaml_json.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
+#include "axtrain/core/host.h"
 #include "axtrain/core/text.h"
 #include "axtrain/eval/power.h"
 #include "axtrain/layers/attach.h"
-#include "axtrain/report/host.h"
 #include "axtrain/report/run_observers.h"
 #include "axtrain/train/checkpoint.h"
 #include "axtrain/train/trainer.h"
 
 namespace fs = boost::filesystem;
 
-namespace ax::train {
+namespace ax::run {
 namespace {
 const char* const kDefaultPowerCosts = "configs/power/default.yaml";
 }
 
-config::RunConfig evaluation_config(const EvalRequest& req) {
+RunConfig evaluation_config(const EvalRequest& req) {
   std::string cfg_path = req.config;
   if (cfg_path.empty()) {
     cfg_path = (fs::path(req.checkpoint).parent_path() / "config.yaml").string();
@@ -38,11 +38,11 @@ config::RunConfig evaluation_config(const EvalRequest& req) {
   if (req.repeats > 0) overrides.push_back(fmt::format("eval.repeats={}", req.repeats));
   if (!req.mode.empty()) overrides.push_back("eval.mode=" + req.mode);
   overrides.insert(overrides.end(), req.sets.begin(), req.sets.end());
-  return config::load_run_config(cfg_path, overrides);
+  return run::load_run_config(cfg_path, overrides);
 }
 
 std::string evaluation_dir(const EvalRequest& req) {
-  config::RunConfig cfg = evaluation_config(req);
+  RunConfig cfg = evaluation_config(req);
   const std::string checkpoint = fs::absolute(req.checkpoint).lexically_normal().string();
   cfg.threads = 0;  // where and how fast it runs is not part of what is evaluated
   cfg.device = "cpu";
@@ -51,13 +51,14 @@ std::string evaluation_dir(const EvalRequest& req) {
   return (fs::path(root) / (cfg.name + "-eval") / id).string();
 }
 
-std::unique_ptr<TrainedModel> load_trained(const EvalRequest& req) {
+std::unique_ptr<train::TrainedModel> load_trained(const EvalRequest& req, RunConfig* cfg_out) {
   if (!file_exists(req.checkpoint)) throw UsageError(fmt::format("checkpoint {} not found", req.checkpoint));
-  auto t = std::make_unique<TrainedModel>();
-  t->cfg = evaluation_config(req);
-  config::RunConfig& cfg = t->cfg;
+  auto t = std::make_unique<train::TrainedModel>();
+  RunConfig cfg = evaluation_config(req);
   if (!req.opt.device.empty()) cfg.device = req.opt.device;
   if (req.opt.threads >= 0) cfg.threads = req.opt.threads;
+  t->options = trainer_options(cfg);
+  t->hardware = cfg.hardware;
   t->threads = configure_threads(cfg.threads);
   t->device = resolve_device(cfg.device);
   t->checkpoint = fs::absolute(req.checkpoint).lexically_normal().string();
@@ -65,17 +66,18 @@ std::unique_ptr<TrainedModel> load_trained(const EvalRequest& req) {
   t->data = cfg.data.open(cfg.seed);
   t->model = cfg.model.build(t->data->input_shape(), t->data->num_classes());
   layers::attach_hardware(*t->model, cfg.hardware, cfg.seed);
-  load_model_file(*t->model, req.checkpoint);
+  train::load_model_file(*t->model, req.checkpoint);
   t->model->to(t->device);
   warm_up_hardware(*t);
+  if (cfg_out) *cfg_out = std::move(cfg);
   return t;
 }
 
 // Hardware whose calibration is unfinished (static input scales, analog ADC full scales: no state
 // for them in the checkpoint, e.g. other hardware than the network was trained on) sees training
 // batches first, as a chip is calibrated before deployment (BN stays in eval mode).
-void warm_up_hardware(TrainedModel& t) {
-  calibrate_hardware(*t.model, *t.data, t.cfg.eval.mode, t.device, t.cfg.data.batch_size);
+void warm_up_hardware(train::TrainedModel& t) {
+  train::calibrate_hardware(*t.model, *t.data, t.options.eval.mode, t.device, t.options.batch_size);
   t.model->eval();
 }
 
@@ -96,20 +98,20 @@ RunResult run_evaluation(const EvalRequest& req) {
       return result;
     }
   }
-  std::unique_ptr<TrainedModel> tm = load_trained(req);
-  const config::RunConfig& cfg = tm->cfg;
+  RunConfig cfg;
+  std::unique_ptr<train::TrainedModel> tm = load_trained(req, &cfg);
   const std::string& checkpoint = tm->checkpoint;
   make_dirs(result.run_dir);
   write_file_atomic(result.run_dir + "/config.yaml", config::to_yaml_string(cfg.to_yaml()));
   report::Progress progress(req.opt.quiet, result.run_dir + "/log.txt");
   data::Dataset* data = tm->data.get();
   models::Model* model = tm->model.get();
-  Trainer trainer(cfg, *data, tm->model, tm->device);
+  train::Trainer trainer(tm->options, *data, tm->model, tm->device);
   progress.line(fmt::format("eval {} on hardware {} (mode {}, {} repeat(s)), {} test examples → {}", checkpoint,
                             cfg.hardware.base.type(), hw::mode_name(cfg.eval.mode), cfg.eval.repeats,
                             data->size(data::Part::Test), result.run_dir));
   auto t1 = std::chrono::steady_clock::now();
-  SplitMetrics m = trainer.evaluate(0);
+  train::SplitMetrics m = trainer.evaluate(0);
   const double eval_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
 
   nlohmann::json doc = metrics_header(cfg, *data, *model, tm->threads);
@@ -148,9 +150,9 @@ RunResult run_evaluation(const EvalRequest& req) {
       doc["power"] = {{"error", e.what()}};
     }
   }
-  doc["peak_rss_bytes"] = report::peak_rss_bytes();
+  doc["peak_rss_bytes"] = ax::peak_rss_bytes();
   doc["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  doc["updated"] = report::utc_now();
+  doc["updated"] = ax::utc_now();
   write_file_atomic(result.run_dir + "/metrics.json", doc.dump(2) + "\n");
   result.metrics = doc;
   std::string spread = m.repeats > 1 ? fmt::format(" ± {:.4f} (min {:.4f}, max {:.4f}, {} repeats)", m.accuracy_std,
@@ -165,4 +167,4 @@ RunResult run_evaluation(const EvalRequest& req) {
   return result;
 }
 
-}  // namespace ax::train
+}  // namespace ax::run

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace ax::report {
+namespace ax {
 
 // The PNG file bytes of a width × height RGB image (rgb: row-major, 3 bytes per pixel).
 std::string encode_png_rgb(std::int64_t width, std::int64_t height, const std::vector<std::uint8_t>& rgb);
@@ -14,4 +14,4 @@ std::string encode_png_rgb(std::int64_t width, std::int64_t height, const std::v
 void write_heatmap_png(const std::string& path, std::int64_t rows, std::int64_t cols, const std::vector<double>& values,
                        std::int64_t scale, double max = 0.0);
 
-}  // namespace ax::report
+}  // namespace ax

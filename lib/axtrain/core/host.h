@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-namespace ax::report {
+namespace ax {
 
 std::int64_t peak_rss_bytes();
 std::int64_t cpu_cores();
@@ -13,4 +13,4 @@ std::string git_revision();
 std::string version();
 std::string utc_now();  // ISO 8601
 
-}  // namespace ax::report
+}  // namespace ax
