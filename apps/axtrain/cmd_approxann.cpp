@@ -17,6 +17,7 @@ namespace ax::cli {
 void add_approxann(CLI::App& app) {
   struct Args {
     run::EvalRequest req;
+    std::vector<std::string> sets;  // --set, parsed into req.sets
     eval::ApproxAnnOptions o;
     std::string power = "configs/power/default.yaml", out;
   };
@@ -35,10 +36,11 @@ void add_approxann(CLI::App& app) {
       ->check(CLI::Range(1, 100000000));
   cmd->add_option("--power", a->power, "per-operation energies (YAML)")->capture_default_str()->check(CLI::ExistingFile);
   cmd->add_option("--out", a->out, "directory for approxann.json");
-  cmd->add_option("--set", a->req.sets, "override a config value: KEY.PATH=VALUE (repeatable), e.g. optimizer.lr=0.05");
+  cmd->add_option("--set", a->sets, "override a config value: KEY.PATH=VALUE (repeatable), e.g. optimizer.lr=0.05");
   cmd->add_option("--threads", a->req.opt.threads, "CPU threads (0 = all cores)")->check(CLI::Range(0, 4096));
   cmd->add_flag("--quiet", a->req.opt.quiet, "no progress lines");
   cmd->callback([a] {
+    a->req.sets = config::parse_overrides(a->sets);
     eval::PowerCosts costs = eval::load_power_costs(a->power);
     a->req.mode = "exact";
     auto t = run::load_trained(a->req);

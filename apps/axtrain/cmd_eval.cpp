@@ -20,7 +20,8 @@ void add_eval(CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--mode", r->mode, "execution mode of the approximate layers (default: the config's eval.mode, exact)")
       ->check(CLI::IsMember({"ideal", "exact", "proxy"}));
-  cmd->add_option("--set", r->sets, "override a config value: KEY.PATH=VALUE (repeatable), e.g. data.path=DIR");
+  auto sets = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--set", *sets, "override a config value: KEY.PATH=VALUE (repeatable), e.g. data.path=DIR");
   cmd->add_option("--out", r->opt.out_root, "results root (default: the config's output.dir)");
   cmd->add_option("--device", r->opt.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->add_option("--threads", r->opt.threads, "CPU threads (0 = all cores)")->check(CLI::Range(0, 4096));
@@ -31,7 +32,8 @@ void add_eval(CLI::App& app) {
       "hardware is ideal, output_deviation: per test sample ||O_hw - O_float|| / ||O_float|| of the model's outputs\n"
       "(the same weights in mode ideal), mean over the test set (with --repeats: mean over the draws and\n"
       "output_deviation_std). docs/metrics.md.");
-  cmd->callback([r] {
+  cmd->callback([r, sets] {
+    r->sets = config::parse_overrides(*sets);
     run::RunResult res = run::run_evaluation(*r);
     std::cout << res.run_dir << "/metrics.json\n";
   });

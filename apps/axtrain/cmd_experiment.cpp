@@ -60,7 +60,7 @@ std::string number(double v) { return fmt::format("{}", v); }
 struct JobFlags {
   std::vector<std::string> operator()(const experiment::TrainJob& j) const {
     std::vector<std::string> a{"run", j.config};
-    for (const auto& s : j.overrides) a.insert(a.end(), {"--set", s});
+    for (const auto& o : j.overrides) a.insert(a.end(), {"--set", o.text()});
     a.insert(a.end(), {"--out", j.out_root, "--resume", "--quiet"});
     return a;
   }
@@ -70,7 +70,7 @@ struct JobFlags {
     if (!r.hardware.empty()) a.insert(a.end(), {"--hardware", r.hardware});
     if (r.repeats > 0) a.insert(a.end(), {"--repeats", std::to_string(r.repeats)});
     if (!r.mode.empty()) a.insert(a.end(), {"--mode", r.mode});
-    for (const auto& s : r.sets) a.insert(a.end(), {"--set", s});
+    for (const auto& o : r.sets) a.insert(a.end(), {"--set", o.text()});
     a.insert(a.end(), {"--out", r.opt.out_root});
     if (r.opt.resume) a.push_back("--resume");
     if (r.opt.quiet) a.push_back("--quiet");

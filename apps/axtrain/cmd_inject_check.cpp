@@ -20,6 +20,7 @@ namespace ax::cli {
 namespace {
 struct InjectCheckArgs {
   run::EvalRequest req;
+  std::vector<std::string> sets;  // --set, parsed into req.sets
   std::int64_t batch = 256, min_count = 200;
   std::uint64_t seed = 1;
   std::string json;
@@ -34,13 +35,14 @@ void add_inject_check(CLI::App& app) {
   cmd->add_option("--hardware", a->req.hardware, "hardware preset (default: the run's own)")->check(CLI::ExistingFile);
   cmd->add_option("--config", a->req.config, "run config (default: config.yaml beside the checkpoint)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--set", a->req.sets, "override a config value: KEY.PATH=VALUE (repeatable), e.g. inject.bins=20");
+  cmd->add_option("--set", a->sets, "override a config value: KEY.PATH=VALUE (repeatable), e.g. inject.bins=20");
   cmd->add_option("--batch", a->batch, "images in each of batches A and B")->check(CLI::Range(2, 1 << 20));
   cmd->add_option("--seed", a->seed, "picks A and B from the training set and seeds the injected noise");
   cmd->add_option("--min-count", a->min_count, "bins with fewer samples are not printed")->check(CLI::Range(1, 1 << 30));
   cmd->add_option("--json", a->json, "also write every layer and bin as JSON to this file");
   cmd->add_option("--threads", a->req.opt.threads, "CPU threads (0 = all cores)")->check(CLI::Range(0, 4096));
   cmd->callback([a] {
+    a->req.sets = config::parse_overrides(a->sets);
     run::EvalRequest req = a->req;
     req.opt.quiet = true;
     std::unique_ptr<train::TrainedModel> t = run::load_trained(req);

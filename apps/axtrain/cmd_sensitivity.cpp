@@ -18,6 +18,7 @@ namespace ax::cli {
 void add_sensitivity(CLI::App& app) {
   struct Args {
     run::EvalRequest req;
+    std::vector<std::string> sets;  // --set, parsed into req.sets
     std::string layer, out;
     std::int64_t examples = 0;
     double max = 0;
@@ -35,10 +36,11 @@ void add_sensitivity(CLI::App& app) {
   cmd->add_option("--max", a->max, "value drawn white in the PNG (default: the map's largest); give several networks the same")
       ->check(CLI::Range(0.0, 1e300));
   cmd->add_option("--out", a->out, "directory for <layer>.csv, <layer>.png and sensitivity.json");
-  cmd->add_option("--set", a->req.sets, "override a config value: KEY.PATH=VALUE (repeatable)");
+  cmd->add_option("--set", a->sets, "override a config value: KEY.PATH=VALUE (repeatable)");
   cmd->add_option("--threads", a->req.opt.threads, "CPU threads (0 = all cores)")->check(CLI::Range(0, 4096));
   cmd->add_flag("--quiet", a->req.opt.quiet, "only the S(w) lines");
   cmd->callback([a] {
+    a->req.sets = config::parse_overrides(a->sets);
     if (a->req.mode.empty()) a->req.mode = "ideal";
     auto t = run::load_trained(a->req);
     eval::SensitivityResult r = eval::sensitivity_of(*t, a->examples);

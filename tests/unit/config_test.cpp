@@ -44,6 +44,35 @@ std::string error_of(const std::string& text, const std::vector<std::string>& se
   return "";
 }
 
+// Typed overrides (config/paths.h) against their text form, which --set users write by hand.
+TEST(Config, TypedOverridesEqualTheirHandWrittenText) {
+  const std::string path = write(kBase);
+  const std::vector<config::Override> typed = {
+      config::Override::of("seed", 7), config::Override::of("phases.0.epochs", 0.1),
+      config::Override::of("hardware", std::string("configs/hw/sc32.yaml")),
+      config::Override::of("eval.mode", std::string("proxy"))};
+  const std::vector<std::string> text = {"seed=7", "phases.0.epochs=0.1", "hardware=configs/hw/sc32.yaml",
+                                         "eval.mode=proxy"};
+  // The shortest exact number, not 0.10000000000000001.
+  EXPECT_EQ(typed[1].text(), "phases.0.epochs=0.1");
+  for (std::size_t i = 0; i < typed.size(); ++i) {
+    EXPECT_EQ(typed[i].text(), text[i]);
+    EXPECT_EQ(config::Override::parse(typed[i].text()).text(), text[i]);
+  }
+  const run::RunConfig a = run::load_run_config(path, typed), b = run::load_run_config(path, text);
+  EXPECT_EQ(a.seed, 7u);
+  EXPECT_DOUBLE_EQ(a.phases[0].epochs, 0.1);
+  EXPECT_EQ(a.hardware.base.type(), "sc");
+  EXPECT_EQ(a.eval.mode, hw::Mode::Proxy);
+  EXPECT_EQ(config::to_yaml_string(a.to_yaml()), config::to_yaml_string(b.to_yaml()));
+  EXPECT_EQ(a.run_id(), b.run_id());
+  // A flow mapping survives the text form.
+  const auto m = config::Override::parse("hardware.layers={conv1: {adc_bits: 6}}");
+  EXPECT_EQ(config::Override::parse(m.text()).value["conv1"]["adc_bits"].as<int>(), 6);
+  EXPECT_THROW(config::Override::parse("novalue="), UsageError);
+  EXPECT_THROW(config::Override::parse("=3"), UsageError);
+}
+
 TEST(Config, ParsesAndFillsDefaults) {
   run::RunConfig c = run::load_run_config(write(kBase));
   EXPECT_EQ(c.name, "t");
@@ -64,7 +93,7 @@ TEST(Config, DumpRoundTripsAndRunIdIgnoresOutputDeviceThreads) {
   run::RunConfig d = run::load_run_config(write(dumped));
   EXPECT_EQ(config::to_yaml_string(d.to_yaml()), dumped);
   EXPECT_EQ(c.run_id(), d.run_id());
-  run::RunConfig e = run::load_run_config(write(kBase), {"output.dir=/elsewhere", "threads=1"});
+  run::RunConfig e = run::load_run_config(write(kBase), std::vector<std::string>{"output.dir=/elsewhere", "threads=1"});
   EXPECT_EQ(e.run_id(), c.run_id());
   run::RunConfig f = run::load_run_config(write(kBase), {"seed=2"});
   EXPECT_NE(f.run_id(), c.run_id());

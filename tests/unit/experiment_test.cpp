@@ -245,8 +245,8 @@ TEST(Experiment, ScaleCellsOverrideTheirRecipe) {
   run::RunOptions o;
   o.out_root = dir + "/results/runs";
   // the scale's factor halves the 4 epochs of `short`; `keep/it` keeps its 4 and gets the extra override
-  EXPECT_EQ(p.task("short", 1)->train_dir, run::run_dir_of(run::load_run_config(dir + "/tiny.yaml", {"seed=1", "phases.0.epochs=2"}), o));
-  EXPECT_EQ(p.task("keep/it", 1)->train_dir, run::run_dir_of(run::load_run_config(dir + "/tiny.yaml", {"seed=1", "optimizer.lr=0.3"}), o));
+  EXPECT_EQ(p.task("short", 1)->train_dir, run::run_dir_of(run::load_run_config(dir + "/tiny.yaml", std::vector<std::string>{"seed=1", "phases.0.epochs=2"}), o));
+  EXPECT_EQ(p.task("keep/it", 1)->train_dir, run::run_dir_of(run::load_run_config(dir + "/tiny.yaml", std::vector<std::string>{"seed=1", "optimizer.lr=0.3"}), o));
   EXPECT_NE(p.task("keep/it", 1)->train_dir, run::run_dir_of(run::load_run_config(dir + "/tiny.yaml", {"seed=1"}), o));
 }
 

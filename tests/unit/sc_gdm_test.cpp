@@ -314,7 +314,7 @@ std::string config_error(const std::string& optimizer) {
   const std::string path = test::temp_dir("sc_gdm") + "/cfg.yaml";
   std::ofstream(path) << text;
   try {
-    run::RunConfig c = run::load_run_config(path, {});
+    run::RunConfig c = run::load_run_config(path);
     return "ok " + YAML::Dump(c.optimizer.dump()["steps"]);
   } catch (const ConfigError& e) {
     return e.what();

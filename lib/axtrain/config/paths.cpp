@@ -109,39 +109,58 @@ void assign(YAML::Node node, const std::vector<std::string>& keys, std::size_t i
 }
 }  // namespace
 
-YAML::Node apply_overrides(const YAML::Node& root, const std::vector<std::string>& assignments) {
+Override Override::parse(const std::string& a) {
+  auto eq = a.find('=');
+  if (eq == std::string::npos || eq == 0) throw UsageError(fmt::format("--set {}: expected KEY.PATH=VALUE", a));
+  const std::string text = a.substr(eq + 1);
+  if (text.find_first_not_of(" \t") == std::string::npos)
+    throw UsageError(fmt::format("--set {}: the value is empty; give a value, or leave the key out for its "
+                                 "default ('null' removes a key, \"''\" is an empty string)", a));
+  YAML::Node value;
+  try {
+    value = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw UsageError(fmt::format("--set {}: value is not valid YAML: {}", a, e.msg));
+  }
+  check_yaml_shape(value, "--set " + a);
+  if (value.IsNull() && !text.empty() && text != "null" && text != "~") value = YAML::Node(text);
+  // Drop marks so that errors about this value point at --set, not at line 1 of the string.
+  YAML::Node fresh = value.IsScalar() ? YAML::Node(value.Scalar()) : value;
+  return Override(Made{}, a.substr(0, eq), fresh, a);
+}
+
+Override Override::of(std::string key, double value) {
+  return Override(Made{}, std::move(key), YAML::Node(fmt::format("{}", value)), "");
+}
+
+std::string Override::text() const {
+  YAML::Emitter e;
+  e << YAML::Flow << value;
+  return key + "=" + e.c_str();
+}
+
+std::vector<Override> parse_overrides(const std::vector<std::string>& assignments) {
+  std::vector<Override> out;
+  for (const auto& a : assignments) out.push_back(Override::parse(a));
+  return out;
+}
+
+YAML::Node apply_overrides(const YAML::Node& root, const std::vector<Override>& overrides) {
   // Edit in place, so keys from the file keep their line and column (YAML::Clone drops every
   // mark); a document with aliases is cloned first, or an edit would change every alias of a node.
   const bool aliases = root.IsDefined() && check_yaml_shape(root, "<config>").shares_nodes;
   YAML::Node out = aliases ? YAML::Clone(root) : root;
   if (!out.IsDefined() || out.IsNull()) out = YAML::Node(YAML::NodeType::Map);
-  for (const std::string& a : assignments) {
-    auto eq = a.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw UsageError(fmt::format("--set {}: expected KEY.PATH=VALUE", a));
-    std::string path = a.substr(0, eq), text = a.substr(eq + 1);
-    if (text.find_first_not_of(" \t") == std::string::npos)
-      throw UsageError(fmt::format("--set {}: the value is empty; give a value, or leave the key out for its "
-                                   "default ('null' removes a key, \"''\" is an empty string)", a));
+  for (const Override& o : overrides) {
     std::vector<std::string> keys;
     std::size_t start = 0;
     while (true) {
-      auto dot = path.find('.', start);
-      keys.push_back(path.substr(start, dot - start));
+      auto dot = o.key.find('.', start);
+      keys.push_back(o.key.substr(start, dot - start));
       if (dot == std::string::npos) break;
       start = dot + 1;
     }
-    YAML::Node value;
-    try {
-      value = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-      throw UsageError(fmt::format("--set {}: value is not valid YAML: {}", a, e.msg));
-    }
-    check_yaml_shape(value, "--set " + a);
-    if (value.IsNull() && !text.empty() && text != "null" && text != "~") value = YAML::Node(text);
-    // Drop marks so that errors about this value point at --set, not at line 1 of the string.
-    YAML::Node fresh = value.IsScalar() ? YAML::Node(value.Scalar()) : value;
-    assign(out, keys, 0, fresh, a);
+    assign(out, keys, 0, o.value, o.origin.empty() ? o.text() : o.origin);
   }
   return out;
 }

@@ -19,11 +19,11 @@
 
 namespace ax::experiment {
 
-// Trains the config with the overrides (config-language assignments such as `seed=2`) into the
-// run pool `out_root`, resuming (a complete run is kept), without progress output.
+// Trains the config with the overrides into the run pool `out_root`, resuming (a complete run is
+// kept), without progress output.
 struct TrainJob {
   std::string config;
-  std::vector<std::string> overrides;
+  std::vector<config::Override> overrides;
   std::string out_root;
 };
 // The ApproxANN search of a checkpoint (eval/approxann.h), its result in `out`.

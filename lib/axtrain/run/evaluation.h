@@ -24,7 +24,7 @@ struct EvalRequest {
   std::string checkpoint;          // final.pt / last.pt of a run, or a .safetensors file
   std::string config;              // "" = config.yaml in the checkpoint's directory
   std::string hardware;            // preset file replacing the config's hardware ("" = keep)
-  std::vector<std::string> sets;   // --set overrides, applied last
+  std::vector<config::Override> sets;  // overrides (--set), applied last
   std::int64_t repeats = 0;        // 0 = the config's eval.repeats
   std::string mode;                // "" = the config's eval.mode
   RunOptions opt;                  // out_root, device, threads, quiet; resume: skip a complete evaluation
