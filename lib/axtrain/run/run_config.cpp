@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "axtrain/config/paths.h"
+#include "axtrain/config/options.h"
 #include "axtrain/config/section.h"
 #include "axtrain/config/yaml_json.h"
 #include "axtrain/core/errors.h"
@@ -23,16 +24,6 @@ using config::to_yaml_string;
 namespace {
 constexpr std::int64_t kMaxI = std::numeric_limits<std::int64_t>::max();
 
-LossSpec parse_loss(Section& s) {
-  LossSpec l;
-  l.kind = s.get_choice<LossSpec::Kind>(
-      "type", LossSpec::Kind::CrossEntropy,
-      {{"cross_entropy", LossSpec::Kind::CrossEntropy}, {"mse", LossSpec::Kind::Mse}});
-  l.label_smoothing = s.get_double("label_smoothing", 0.0, 0.0, 0.999);
-  if (l.kind == LossSpec::Kind::Mse && l.label_smoothing > 0)
-    s.fail("label_smoothing", "applies to cross_entropy only");
-  return l;
-}
 
 PhaseSpec parse_phase(Section& s, std::size_t index) {
   PhaseSpec p;
@@ -91,12 +82,94 @@ PhaseSpec parse_phase(Section& s, std::size_t index) {
 }
 }  // namespace
 
+std::vector<std::pair<std::string, hw::Mode>> mode_names() {
+  return {{"ideal", hw::Mode::Ideal}, {"exact", hw::Mode::Exact}, {"proxy", hw::Mode::Proxy}, {"inject", hw::Mode::Inject}};
+}
+
 hw::Mode parse_mode(Section& s, const std::string& key, hw::Mode fallback) {
-  return s.get_choice<hw::Mode>(key, fallback,
-                                {{"ideal", hw::Mode::Ideal},
-                                 {"exact", hw::Mode::Exact},
-                                 {"proxy", hw::Mode::Proxy},
-                                 {"inject", hw::Mode::Inject}});
+  return s.get_choice<hw::Mode>(key, fallback, mode_names());
+}
+
+namespace {
+// The keys of the sections declared once (config/options.h); docs/config.md's tables are checked
+// against them (tests/unit/options_test.cpp).
+const config::Options<LossSpec>& loss_options() {
+  using K = LossSpec::Kind;
+  static const auto o =
+      config::Options<LossSpec>("loss")
+          .choice<K>("type", [](LossSpec& l) -> K& { return l.kind; }, {{"cross_entropy", K::CrossEntropy}, {"mse", K::Mse}},
+                     "mse compares outputs with one-hot targets")
+          .number("label_smoothing", [](LossSpec& l) -> double& { return l.label_smoothing; }, 0.0, 0.999,
+                  "cross_entropy only (rex-sc uses 0.1)")
+          .dump_only_if([](const LossSpec& l) { return l.kind == K::CrossEntropy; });
+  return o;
+}
+
+const config::Options<train::InjectSpec>& inject_options() {
+  using train::InjectSpec;
+  enum class K { Auto, Poly, Gauss };
+  static const auto o =
+      config::Options<InjectSpec>("inject")
+          .choice<K>(
+              "error_model",
+              [](const InjectSpec& i) { return i.kind_auto ? K::Auto : i.model.kind == inject::Kind::Gaussian ? K::Gauss : K::Poly; },
+              [](InjectSpec& i, K k) {
+                i.kind_auto = k == K::Auto;
+                i.model.kind = k == K::Gauss ? inject::Kind::Gaussian : inject::Kind::Polynomial;
+              },
+              {{"auto", K::Auto}, {"polynomial", K::Poly}, {"gaussian", K::Gauss}},
+              "auto = the hardware's own: type 1 for sc and approx_mul, type 2 gaussian for analog")
+          .integer("degree", [](InjectSpec& i) -> std::int64_t& { return i.model.degree; }, 0, 12,
+                   "polynomial degree of the mean and std fits with fit: polynomial (G-17)")
+          .integer("bins", [](InjectSpec& i) -> std::int64_t& { return i.model.bins; }, 2, 100000,
+                   "equal-width bins of u (sc per polarity: fixed, width 0.1 over [0, 1); G-18)")
+          .choice<bool>("split", [](InjectSpec& i) -> bool& { return i.model.per_polarity; },
+                        {{"polarity", true}, {"output", false}},
+                        "type 1: fit u+ and u- separately (polarity) or the net proxy output (output, G-16)")
+          .choice<inject::Fit>("fit", [](InjectSpec& i) -> inject::Fit& { return i.model.fit; },
+                               {{"polynomial", inject::Fit::Polynomial}, {"table", inject::Fit::Table}},
+                               "type 1's curves: each bin's own mean and std (table) or polynomials (rex-sc, G-18)")
+          .choice<inject::Gradient>("gradient", [](InjectSpec& i) -> inject::Gradient& { return i.model.gradient; },
+                                    {{"auto", inject::Gradient::Auto}, {"corrected", inject::Gradient::Corrected},
+                                     {"proxy", inject::Gradient::Proxy}, {"reference", inject::Gradient::Reference}},
+                                    "what carries the gradient (polynomial: corrected; gaussian: proxy, G-22)");
+  return o;
+}
+
+const config::Options<EvalSpec>& eval_options() {
+  static const auto o =
+      config::Options<EvalSpec>("eval")
+          .integer("every", [](EvalSpec& e) -> std::int64_t& { return e.every; }, 1, kMaxI,
+                   "evaluate every N epochs and after the last")
+          .choice<hw::Mode>("mode", [](EvalSpec& e) -> hw::Mode& { return e.mode; }, mode_names(),
+                            "how the MAC layers run in evaluation (default: the accurate hardware model)")
+          .integer("repeats", [](EvalSpec& e) -> std::int64_t& { return e.repeats; }, 1, 100000,
+                   "independent evaluations (fault draws), reported as mean/std/min/max");
+  return o;
+}
+
+const config::Options<OutputSpec>& output_options() {
+  static const auto o =
+      config::Options<OutputSpec>("output")
+          .path("dir", [](OutputSpec& out) -> std::string& { return out.dir; }, "results root (--out overrides)")
+          .integer("checkpoint_every", [](OutputSpec& out) -> std::int64_t& { return out.checkpoint_every; }, 0, kMaxI,
+                   "last.pt every N epochs (0 = only at the end); final.pt at the end");
+  return o;
+}
+
+LossSpec parse_loss(Section& s) {
+  LossSpec l;
+  loss_options().parse(s, l);
+  if (l.kind == LossSpec::Kind::Mse && l.label_smoothing > 0) s.fail("label_smoothing", "applies to cross_entropy only");
+  return l;
+}
+}  // namespace
+
+std::vector<std::pair<std::string, std::vector<config::OptionRow>>> declared_keys() {
+  return {{"loss", loss_options().rows()},
+          {"inject", inject_options().rows()},
+          {"eval", eval_options().rows()},
+          {"output", output_options().rows()}};
 }
 
 RunConfig parse_run_config(const YAML::Node& doc, const std::string& file) {
@@ -151,23 +224,8 @@ RunConfig parse_run_config(const YAML::Node& doc, const std::string& file) {
   ss.finish();
 
   Section inj = root.section("inject");
-  {
-    enum class K { Auto, Poly, Gauss };
-    K k = inj.get_choice<K>("error_model", K::Auto,
-                            {{"auto", K::Auto}, {"polynomial", K::Poly}, {"gaussian", K::Gauss}});
-    c.inject.kind_auto = k == K::Auto;
-    c.inject.model.kind = k == K::Gauss ? inject::Kind::Gaussian : inject::Kind::Polynomial;
-    c.inject.model.degree = inj.get_int("degree", 5, 0, 12);
-    c.inject.model.bins = inj.get_int("bins", 30, 2, 100000);
-    c.inject.model.per_polarity = inj.get_choice<bool>("split", true, {{"polarity", true}, {"output", false}});
-    c.inject.model.fit = inj.get_choice<inject::Fit>("fit", inject::Fit::Table,
-                                                     {{"polynomial", inject::Fit::Polynomial}, {"table", inject::Fit::Table}});
-    c.inject.model.gradient = inj.get_choice<inject::Gradient>(
-        "gradient", inject::Gradient::Auto,
-        {{"auto", inject::Gradient::Auto}, {"corrected", inject::Gradient::Corrected},
-         {"proxy", inject::Gradient::Proxy}, {"reference", inject::Gradient::Reference}});
-    inj.finish();
-  }
+  inject_options().parse(inj, c.inject);
+  inj.finish();
 
   YAML::Node init = root.raw("init");
   if (init.IsDefined() && init.IsScalar() && init.Scalar() == "scratch") {
@@ -179,24 +237,27 @@ RunConfig parse_run_config(const YAML::Node& doc, const std::string& file) {
   }
 
   Section es = root.section("eval");
-  c.eval.every = es.get_int("every", 1, 1, kMaxI);
-  c.eval.mode = parse_mode(es, "mode", hw::Mode::Exact);
-  c.eval.repeats = es.get_int("repeats", 1, 1, 100000);
+  eval_options().parse(es, c.eval);
   es.finish();
 
   Section outs = root.section("output");
-  c.output.dir = outs.get_path("dir", "results");
-  c.output.checkpoint_every = outs.get_int("checkpoint_every", 1, 0, kMaxI);
+  output_options().parse(outs, c.output);
   outs.finish();
 
   root.finish();
   return c;
 }
 
-RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
+RunConfig load_run_config(const std::string& path, const std::vector<config::Override>& overrides) {
   YAML::Node doc = load_yaml_file(path);
   if (!overrides.empty()) doc = apply_overrides(doc, overrides);
   return parse_run_config(doc, path);
+}
+
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& assignments) {
+  // Parsed before the file is read, as before: a malformed --set is reported first.
+  const std::vector<config::Override> overrides = config::parse_overrides(assignments);
+  return load_run_config(path, overrides);
 }
 
 train::TrainerOptions trainer_options(const RunConfig& cfg) {
@@ -231,8 +292,9 @@ YAML::Node RunConfig::to_yaml() const {
   n["checkpoint"] = checkpoint;
   n["data"] = data.dump();
   n["model"] = model.dump();
-  n["loss"]["type"] = loss.kind == LossSpec::Kind::CrossEntropy ? "cross_entropy" : "mse";
-  if (loss.kind == LossSpec::Kind::CrossEntropy) n["loss"]["label_smoothing"] = loss.label_smoothing;
+  YAML::Node ln;
+  loss_options().dump(loss, ln);
+  n["loss"] = ln;
   n["hardware"] = hardware.dump();
   YAML::Node ph(YAML::NodeType::Sequence);
   for (const auto& p : phases) {
@@ -262,21 +324,16 @@ YAML::Node RunConfig::to_yaml() const {
   n["phases"] = ph;
   n["optimizer"] = optimizer.dump();
   n["schedule"] = schedule.dump();
-  n["inject"]["error_model"] = inject.kind_auto ? "auto"
-                              : inject.model.kind == inject::Kind::Gaussian ? "gaussian" : "polynomial";
-  n["inject"]["degree"] = inject.model.degree;
-  n["inject"]["bins"] = inject.model.bins;
-  n["inject"]["split"] = inject.model.per_polarity ? "polarity" : "output";
-  n["inject"]["fit"] = inject.model.fit == inject::Fit::Table ? "table" : "polynomial";
-  const char* gradient_names[] = {"auto", "corrected", "proxy", "reference"};
-  n["inject"]["gradient"] = gradient_names[static_cast<int>(inject.model.gradient)];
+  YAML::Node in;
+  inject_options().dump(inject, in);
+  n["inject"] = in;
   if (init.checkpoint.empty()) n["init"] = "scratch";
   else n["init"]["checkpoint"] = init.checkpoint;
-  n["eval"]["every"] = eval.every;
-  n["eval"]["mode"] = hw::mode_name(eval.mode);
-  n["eval"]["repeats"] = eval.repeats;
-  n["output"]["dir"] = output.dir;
-  n["output"]["checkpoint_every"] = output.checkpoint_every;
+  YAML::Node en, on;
+  eval_options().dump(eval, en);
+  output_options().dump(output, on);
+  n["eval"] = en;
+  n["output"] = on;
   return n;
 }
 

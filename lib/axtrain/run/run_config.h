@@ -9,6 +9,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "axtrain/config/options.h"
+#include "axtrain/config/paths.h"
 #include "axtrain/config/section.h"
 #include "axtrain/config/yaml_json.h"
 #include "axtrain/data/spec.h"
@@ -52,11 +54,18 @@ struct RunConfig {
   std::string run_id() const;
 };
 
-// Loads and validates a run config; `overrides` are --set assignments.
-RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// Loads and validates a run config with overrides applied (config/paths.h).
+RunConfig load_run_config(const std::string& path, const std::vector<config::Override>& overrides = {});
+// The same with overrides in their text form KEY.PATH=VALUE (`--set`, experiment files, tests).
+// A braced list of exactly two strings is ambiguous between the two (std::vector's iterator-pair
+// constructor): write std::vector<std::string>{...} there.
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& assignments);
 // Parses an already loaded document (used by experiment plans and tests).
 RunConfig parse_run_config(const YAML::Node& doc, const std::string& file);
 hw::Mode parse_mode(config::Section& s, const std::string& key, hw::Mode fallback);
+// The keys of the sections declared with config::Options (loss, inject, eval, output), per section,
+// in dump order: `axtrain list keys` prints them; a test checks docs/config.md against them.
+std::vector<std::pair<std::string, std::vector<config::OptionRow>>> declared_keys();
 // The trainer's part of the config.
 train::TrainerOptions trainer_options(const RunConfig& cfg);
 

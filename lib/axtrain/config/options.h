@@ -1,0 +1,135 @@
+// Options<T>: the keys of one config section declared once — name, type, range, allowed values and
+// a one-line doc — from which parsing (with Section's precise errors), the dump of the resolved
+// config and the key tables (`axtrain list --keys`, the check of docs/config.md) all come.
+// Defaults are T's own member initialisers: the declaration names no default, so it cannot drift.
+// The dump writes the keys in declaration order (run ids hash the dump: keep the order).
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "axtrain/config/section.h"
+
+namespace ax::config {
+
+// One key as the docs show it.
+struct OptionRow {
+  std::string key;
+  std::string type;     // int, number, bool, path, or the allowed names a | b | c
+  std::string range;    // "1..100000", "[0, 0.999]" ("" = any value of the type)
+  std::string fallback; // the default, as the resolved config writes it
+  std::string doc;
+};
+
+template <class T>
+class Options {
+ public:
+  explicit Options(std::string section) : section_(std::move(section)) {}
+  const std::string& section() const { return section_; }
+
+  Options& integer(std::string key, std::function<std::int64_t&(T&)> ref, std::int64_t lo, std::int64_t hi,
+                   std::string doc) {
+    Field f{key, "int", range_text(lo, hi), std::move(doc)};
+    f.parse = [key, ref, lo, hi](Section& s, T& v) { ref(v) = s.get_int(key, ref(v), lo, hi); };
+    f.dump = [key, ref](const T& v, YAML::Node& n) { n[key] = ref(const_cast<T&>(v)); };
+    f.show = [ref](const T& v) { return std::to_string(ref(const_cast<T&>(v))); };
+    fields_.push_back(std::move(f));
+    return *this;
+  }
+  Options& number(std::string key, std::function<double&(T&)> ref, double lo, double hi, std::string doc) {
+    Field f{key, "number", "[" + num(lo) + ", " + num(hi) + "]", std::move(doc)};
+    f.parse = [key, ref, lo, hi](Section& s, T& v) { ref(v) = s.get_double(key, ref(v), lo, hi); };
+    f.dump = [key, ref](const T& v, YAML::Node& n) { n[key] = ref(const_cast<T&>(v)); };
+    f.show = [ref](const T& v) { return num(ref(const_cast<T&>(v))); };
+    fields_.push_back(std::move(f));
+    return *this;
+  }
+  // A path: ${VAR} expanded, kept relative as written.
+  Options& path(std::string key, std::function<std::string&(T&)> ref, std::string doc) {
+    Field f{key, "path", "", std::move(doc)};
+    f.parse = [key, ref](Section& s, T& v) { ref(v) = s.get_path(key, ref(v)); };
+    f.dump = [key, ref](const T& v, YAML::Node& n) { n[key] = ref(const_cast<T&>(v)); };
+    f.show = [ref](const T& v) { return ref(const_cast<T&>(v)); };
+    fields_.push_back(std::move(f));
+    return *this;
+  }
+  // One of named values; get/set let one name set several fields (e.g. `auto`).
+  template <class E>
+  Options& choice(std::string key, std::function<E(const T&)> get, std::function<void(T&, E)> set,
+                  std::vector<std::pair<std::string, E>> names, std::string doc) {
+    std::string type;
+    for (const auto& [n, e] : names) type += (type.empty() ? "" : " | ") + n;
+    Field f{key, type, "", std::move(doc)};
+    f.parse = [key, get, set, names](Section& s, T& v) { set(v, s.get_choice<E>(key, get(v), names)); };
+    f.show = [get, names](const T& v) {
+      for (const auto& [name, e] : names)
+        if (e == get(v)) return name;
+      return std::string("?");  // unreachable while every value of E has a name
+    };
+    f.dump = [key, show = f.show](const T& v, YAML::Node& n) { n[key] = show(v); };
+    fields_.push_back(std::move(f));
+    return *this;
+  }
+  template <class E>
+  Options& choice(std::string key, std::function<E&(T&)> ref, std::vector<std::pair<std::string, E>> names,
+                  std::string doc) {
+    return choice<E>(
+        std::move(key), [ref](const T& v) { return ref(const_cast<T&>(v)); }, [ref](T& v, E e) { ref(v) = e; },
+        std::move(names), std::move(doc));
+  }
+  // The last declared key is dumped only when `when` holds (a key that applies to some values of
+  // another, e.g. label_smoothing to cross_entropy).
+  Options& dump_only_if(std::function<bool(const T&)> when) {
+    fields_.back().when = std::move(when);
+    return *this;
+  }
+
+  // Reads every declared key into v (absent keys keep v's value: its default).
+  void parse(Section& s, T& v) const {
+    for (const auto& f : fields_) f.parse(s, v);
+  }
+  void dump(const T& v, YAML::Node& n) const {
+    for (const auto& f : fields_)
+      if (!f.when || f.when(v)) f.dump(v, n);
+  }
+  // The keys, defaults from T{}.
+  std::vector<OptionRow> rows() const {
+    const T defaults{};
+    std::vector<OptionRow> out;
+    for (const auto& f : fields_) out.push_back({f.key, f.type, f.range, f.show(defaults), f.doc});
+    return out;
+  }
+
+ private:
+  struct Field {
+    std::string key, type, range, doc;
+    std::function<void(Section&, T&)> parse = {};
+    std::function<void(const T&, YAML::Node&)> dump = {};
+    std::function<std::string(const T&)> show = {};
+    std::function<bool(const T&)> when = {};
+  };
+  // The shortest text that reads back as v (0.999, not 0.99899999999999999911).
+  static std::string num(double v) {
+    char buf[32];
+    for (int p = 1; p <= 17; ++p) {
+      std::snprintf(buf, sizeof buf, "%.*g", p, v);
+      if (std::strtod(buf, nullptr) == v) break;
+    }
+    return buf;
+  }
+  static std::string range_text(std::int64_t lo, std::int64_t hi) {
+    const bool top = hi == std::numeric_limits<std::int64_t>::max();
+    return top ? "≥ " + std::to_string(lo) : std::to_string(lo) + ".." + std::to_string(hi);
+  }
+  std::string section_;
+  std::vector<Field> fields_;
+};
+
+}  // namespace ax::config

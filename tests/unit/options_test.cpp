@@ -1,0 +1,158 @@
+// Keys declared once (config/options.h): docs/config.md's key tables must list exactly the
+// declared keys with the declared defaults; the declarations parse, dump and reject as the docs say.
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "axtrain/config/options.h"
+#include "axtrain/core/errors.h"
+#include "axtrain/run/run_config.h"
+
+namespace ax {
+namespace {
+
+// Key → default column of the table under "## <section>" (rows whose first cell is one `key`).
+std::map<std::string, std::string> doc_table(const std::string& markdown, const std::string& section) {
+  std::map<std::string, std::string> rows;
+  std::istringstream in(markdown);
+  std::string line;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("## ", 0) == 0) {
+      inside = line == "## " + section;
+      continue;
+    }
+    if (!inside || line.rfind("| `", 0) != 0) continue;
+    std::vector<std::string> cells;
+    std::string cell;
+    bool code = false;
+    for (std::size_t i = 1; i < line.size(); ++i) {
+      const char ch = line[i];
+      if (ch == '`') code = !code;
+      if (ch == '|' && !code && line[i - 1] != '\\') {
+        cells.push_back(cell);
+        cell.clear();
+      } else {
+        cell += ch;
+      }
+    }
+    auto trim = [](std::string s) {
+      s.erase(0, s.find_first_not_of(' '));
+      s.erase(s.find_last_not_of(' ') + 1);
+      return s;
+    };
+    if (cells.size() < 3) continue;
+    std::string key = trim(cells[0]);
+    if (key.size() < 3 || key.front() != '`' || key.back() != '`' || key.find('`', 1) != key.size() - 1) continue;
+    rows[key.substr(1, key.size() - 2)] = trim(cells[2]);
+  }
+  return rows;
+}
+
+// Disagreements between a docs table and the declared rows.
+std::vector<std::string> disagreements(const std::map<std::string, std::string>& docs,
+                                       const std::vector<config::OptionRow>& declared) {
+  std::vector<std::string> out;
+  std::map<std::string, std::string> want;
+  for (const auto& r : declared) want[r.key] = r.fallback;
+  for (const auto& [k, v] : want) {
+    auto it = docs.find(k);
+    if (it == docs.end()) out.push_back("key `" + k + "` is declared but not documented");
+    else if (it->second != v) out.push_back("key `" + k + "`: docs say default " + it->second + ", the declaration " + v);
+  }
+  for (const auto& [k, v] : docs)
+    if (!want.count(k)) out.push_back("key `" + k + "` is documented but not declared");
+  return out;
+}
+
+TEST(Options, TheDocsCheckSeesAMissingKeyAWrongDefaultAndAnExtraKey) {
+  const std::string md =
+      "## eval\n\n| key | range | default | meaning |\n|---|---|---|---|\n"
+      "| `every` | ≥ 1 | 2 | x \\| y |\n| `mode` | a \\| b | exact | m |\n| `extra` | | 0 | |\n\n## output\n| `dir` | | r | |\n";
+  const auto docs = doc_table(md, "eval");
+  ASSERT_EQ(docs.size(), 3u);
+  EXPECT_EQ(docs.at("mode"), "exact");
+  std::vector<config::OptionRow> declared = {{"every", "int", "", "1", ""}, {"mode", "", "", "exact", ""},
+                                             {"repeats", "int", "", "1", ""}};
+  EXPECT_EQ(disagreements(docs, declared).size(), 3u);  // every's default, repeats missing, extra
+}
+
+TEST(Options, DocsConfigMdAgreesWithTheDeclarations) {
+  std::ifstream in(std::string(AXTRAIN_TEST_SOURCE_DIR) + "/docs/config.md");
+  ASSERT_TRUE(in.good());
+  std::stringstream md;
+  md << in.rdbuf();
+  const auto sections = run::declared_keys();
+  ASSERT_GE(sections.size(), 4u);
+  for (const auto& [section, rows] : sections) {
+    ASSERT_FALSE(rows.empty()) << section;
+    for (const auto& d : disagreements(doc_table(md.str(), section), rows))
+      ADD_FAILURE() << "docs/config.md, section " << section << ": " << d;
+  }
+}
+
+struct Planted {
+  std::int64_t count = 3;
+  double rate = 0.25;
+  enum class Shape { Round, Square } shape = Shape::Square;
+  std::string where = "here";
+};
+
+config::Options<Planted> planted() {
+  return config::Options<Planted>("planted")
+      .integer("count", [](Planted& p) -> std::int64_t& { return p.count; }, 1, 10, "how many")
+      .choice<Planted::Shape>("shape", [](Planted& p) -> Planted::Shape& { return p.shape; },
+                              {{"round", Planted::Shape::Round}, {"square", Planted::Shape::Square}}, "form")
+      .number("rate", [](Planted& p) -> double& { return p.rate; }, 0.0, 0.999, "a fraction")
+      .path("where", [](Planted& p) -> std::string& { return p.where; }, "a place")
+      .dump_only_if([](const Planted& p) { return p.shape == Planted::Shape::Round; });
+}
+
+TEST(Options, ParseDumpAndRowsOfAPlantedDeclaration) {
+  const auto o = planted();
+  const auto rows = o.rows();
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].key, "count");
+  EXPECT_EQ(rows[0].fallback, "3");
+  EXPECT_EQ(rows[0].range, "1..10");
+  EXPECT_EQ(rows[1].type, "round | square");
+  EXPECT_EQ(rows[1].fallback, "square");
+  EXPECT_EQ(rows[2].fallback, "0.25");
+  EXPECT_EQ(rows[2].range, "[0, 0.999]");
+  EXPECT_EQ(rows[3].fallback, "here");
+
+  config::Section s({{YAML::Load("{count: 7, shape: round, where: there}"), "<test>"}}, "planted");
+  Planted p;
+  o.parse(s, p);
+  s.finish();
+  EXPECT_EQ(p.count, 7);
+  EXPECT_EQ(p.shape, Planted::Shape::Round);
+  EXPECT_DOUBLE_EQ(p.rate, 0.25);  // absent: the member's default
+  EXPECT_EQ(p.where, "there");
+  YAML::Node n;
+  o.dump(p, n);
+  EXPECT_EQ(n["count"].as<int>(), 7);
+  EXPECT_EQ(n["shape"].as<std::string>(), "round");
+  EXPECT_EQ(n["where"].as<std::string>(), "there");
+  // Dump order = declaration order.
+  std::vector<std::string> keys;
+  for (const auto& kv : n) keys.push_back(kv.first.as<std::string>());
+  EXPECT_EQ(keys, (std::vector<std::string>{"count", "shape", "rate", "where"}));
+  YAML::Node square;
+  o.dump(Planted{}, square);
+  EXPECT_FALSE(square["where"]);  // dump_only_if
+
+  for (const char* bad : {"{count: 11}", "{shape: oval}", "{rate: 1.5}", "{count: 2.5}"}) {
+    config::Section b({{YAML::Load(bad), "<test>"}}, "planted");
+    Planted q;
+    EXPECT_THROW(o.parse(b, q), ConfigError) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace ax
