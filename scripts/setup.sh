@@ -18,6 +18,7 @@ packages=(
   libgtest-dev            # unit tests
   libturbojpeg0-dev       # JPEG decoding for image-folder datasets
   zlib1g-dev              # gzip-compressed IDX files
+  libpng-dev              # PNG heat maps (sensitivity maps)
   gnuplot-nox             # PNG plots of sweeps and experiments
   dataset-fashion-mnist   # the default data (/usr/share/datasets/fashion-mnist)
 )

@@ -3,50 +3,31 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include <zlib.h>
+#include <png.h>
 
 #include "axtrain/core/files.h"
 
 namespace ax {
-namespace {
 
-void put_u32(std::string& out, std::uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<char>((v >> s) & 0xff));
-}
-
-void put_chunk(std::string& out, const char* type, const std::string& data) {
-  put_u32(out, static_cast<std::uint32_t>(data.size()));
-  std::string body = std::string(type, 4) + data;
-  out += body;
-  put_u32(out, static_cast<std::uint32_t>(
-                   crc32(0L, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))));
-}
-
-}  // namespace
-
+// libpng's simplified write API (libpng ≥ 1.6.29): 8-bit RGB, its default adaptive filters and
+// compression.
 std::string encode_png_rgb(std::int64_t width, std::int64_t height, const std::vector<std::uint8_t>& rgb) {
-  if (width <= 0 || height <= 0 || rgb.size() != static_cast<std::size_t>(width * height * 3))
+  if (width <= 0 || height <= 0 || width > 0x7fffffff || height > 0x7fffffff ||
+      rgb.size() != static_cast<std::size_t>(width * height * 3))
     throw std::invalid_argument("encode_png_rgb: pixel buffer does not match width × height × 3");
-  std::string raw;  // each scan line: filter type 0, then the pixels
-  raw.reserve(static_cast<std::size_t>(height * (width * 3 + 1)));
-  for (std::int64_t y = 0; y < height; ++y) {
-    raw.push_back('\0');
-    raw.append(reinterpret_cast<const char*>(rgb.data() + y * width * 3), static_cast<std::size_t>(width * 3));
-  }
-  uLongf len = compressBound(static_cast<uLong>(raw.size()));
-  std::string z(len, '\0');
-  if (compress2(reinterpret_cast<Bytef*>(z.data()), &len, reinterpret_cast<const Bytef*>(raw.data()),
-                static_cast<uLong>(raw.size()), 9) != Z_OK)
-    throw std::runtime_error("encode_png_rgb: zlib compression failed");
-  z.resize(len);
-  std::string ihdr;
-  put_u32(ihdr, static_cast<std::uint32_t>(width));
-  put_u32(ihdr, static_cast<std::uint32_t>(height));
-  ihdr += std::string("\x08\x02\x00\x00\x00", 5);  // 8 bits, RGB, deflate, adaptive filters, no interlace
-  std::string out("\x89PNG\r\n\x1a\n", 8);
-  put_chunk(out, "IHDR", ihdr);
-  put_chunk(out, "IDAT", z);
-  put_chunk(out, "IEND", "");
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  image.width = static_cast<png_uint_32>(width);
+  image.height = static_cast<png_uint_32>(height);
+  image.format = PNG_FORMAT_RGB;
+  png_alloc_size_t size = 0;
+  if (!png_image_write_to_memory(&image, nullptr, &size, 0, rgb.data(), 0, nullptr))
+    throw std::runtime_error(std::string("encode_png_rgb: libpng: ") + image.message);
+  std::string out(size, '\0');
+  if (!png_image_write_to_memory(&image, out.data(), &size, 0, rgb.data(), 0, nullptr))
+    throw std::runtime_error(std::string("encode_png_rgb: libpng: ") + image.message);
+  out.resize(size);
+  png_image_free(&image);
   return out;
 }
 

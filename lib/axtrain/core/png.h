@@ -1,5 +1,5 @@
-// A small PNG encoder (8-bit RGB, zlib from Debian's zlib1g) for heat maps such as the
-// sensitivity maps of AxTrain Fig. 4; line plots go through gnuplot (scripts/).
+// PNG heat maps (8-bit RGB, encoded by Debian's libpng) such as the sensitivity maps of AxTrain
+// Fig. 4; line plots go through gnuplot (scripts/).
 #pragma once
 #include <cstdint>
 #include <string>
