@@ -1,4 +1,6 @@
 // Run summaries from planted metrics.json documents: means over epochs, phases, eval runs, errors.
+#include <cmath>
+
 #include <boost/filesystem.hpp>
 #include <gtest/gtest.h>
 
@@ -32,6 +34,39 @@ TEST(Report, MeansOverEpochsAndPhaseList) {
   EXPECT_NE(md.find("| r/abc | train | sc | inject:inject×1.5 + ft:exact×0.5 | 0.7500 | 8.0 | 2.0 | 200 | 12.0 | 1 |"),
             std::string::npos)
       << md;
+}
+
+// The typed reader of metrics.json: every field the experiment tables, plots and --resume read.
+TEST(Report, TypedReaderOfPlantedMetrics) {
+  const std::string dir = test::temp_dir("report-reader");
+  test::write_text(dir + "/m.json", R"({"name": "r", "status": "complete", "started": "2026-12-07T10:00:00Z",
+    "epochs": [{"epoch": 1, "seconds": {}, "test": {"accuracy": 0.5}}, {"epoch": 2, "seconds": {}},
+               {"epoch": 3, "seconds": {}, "test": {"accuracy": 0.625}}],
+    "eval": {"seconds": 1, "output_deviation_computed": true},
+    "power": {"relative_compute": 0.25, "relative_storage": 0.5},
+    "final": {"test": {"accuracy": 0.625, "output_deviation": 0.125}}, "wall_seconds": 9})");
+  const auto s = report::read_summary(dir + "/m.json");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_TRUE(s->complete());
+  EXPECT_EQ(s->started, "2026-12-07T10:00:00Z");
+  EXPECT_TRUE(s->output_deviation_computed);
+  EXPECT_DOUBLE_EQ(s->relative_compute_power, 0.25);
+  EXPECT_DOUBLE_EQ(s->relative_storage_power, 0.5);
+  EXPECT_DOUBLE_EQ(s->output_deviation, 0.125);
+  EXPECT_DOUBLE_EQ(s->wall_s, 9);
+  EXPECT_EQ(s->test_curve, (std::vector<std::pair<double, double>>{{1, 0.5}, {3, 0.625}}));
+  // A diverged run, a run with no power, a cut-short file and a missing one.
+  test::write_text(dir + "/d.json", R"({"name": "r", "status": "diverged", "epochs": []})");
+  const auto d = report::read_summary(dir + "/d.json");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_FALSE(d->complete());
+  EXPECT_EQ(d->status, "diverged");
+  EXPECT_TRUE(std::isnan(d->relative_compute_power));
+  EXPECT_FALSE(d->output_deviation_computed);
+  test::write_text(dir + "/cut.json", R"({"name": "r", "status": "comp)");
+  EXPECT_FALSE(report::read_summary(dir + "/cut.json").has_value());
+  EXPECT_FALSE(report::read_summary(dir + "/none.json").has_value());
+  boost::filesystem::remove_all(dir);
 }
 
 TEST(Report, EvalRunsAndDirectoriesAndErrors) {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "axtrain/core/errors.h"
+#include "axtrain/core/files.h"
 #include "axtrain/layers/attach.h"
 #include "axtrain/train/trainer.h"
 
@@ -202,6 +203,21 @@ nlohmann::json ApproxAnnResult::to_json() const {
           {"layers", layers_j},
           {"steps", steps_j},
           {"masks", masks}};
+}
+
+std::optional<ApproxAnnSummary> read_approxann_summary(const std::string& path) {
+  if (!file_exists(path)) return std::nullopt;
+  const nlohmann::json j = nlohmann::json::parse(read_file(path), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  ApproxAnnSummary a;
+  a.final_accuracy = j.value("final_accuracy", 0.0);
+  a.approx_multiplier_fraction = j.value("approx_multiplier_fraction", 0.0);
+  if (j.contains("power") && j["power"].is_object()) {
+    const auto& p = j["power"];
+    if (p.contains("relative_compute") && p["relative_compute"].is_number()) a.relative_compute_power = p["relative_compute"].get<double>();
+    if (p.contains("relative_storage") && p["relative_storage"].is_number()) a.relative_storage_power = p["relative_storage"].get<double>();
+  }
+  return a;
 }
 
 }  // namespace ax::eval

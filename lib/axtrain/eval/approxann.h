@@ -10,6 +10,8 @@
 // one neuron; then the search stops. Reports how many multipliers (products per inference) run on
 // the approximate one, per layer, and the relative power of the result.
 #pragma once
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,15 @@ struct ApproxAnnResult {
 
 // Runs the search on t (its hardware must have an approximate multiplier); leaves the masks and
 // the retrained weights in t.model. `log` gets one line per step (may be empty).
+// What approxann.json (written by `axtrain approxann`) holds for the experiment tables; nullopt
+// when the file is missing or not JSON. Powers are NaN when the file has none.
+struct ApproxAnnSummary {
+  double final_accuracy = 0, approx_multiplier_fraction = 0;
+  double relative_compute_power = std::numeric_limits<double>::quiet_NaN();
+  double relative_storage_power = std::numeric_limits<double>::quiet_NaN();
+};
+std::optional<ApproxAnnSummary> read_approxann_summary(const std::string& path);
+
 ApproxAnnResult approxann_search(train::TrainedModel& t, const ApproxAnnOptions& o,
                                  const std::function<void(const std::string&)>& log = {});
 

@@ -11,6 +11,7 @@
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
 #include "axtrain/core/text.h"
+#include "axtrain/report/summary.h"
 #include "axtrain/run/run_config.h"
 #include "axtrain/run/runner.h"
 
@@ -20,27 +21,16 @@ namespace ax::experiment {
 namespace {
 
 bool complete_metrics(const std::string& path) {
-  if (!fs::is_regular_file(path)) return false;
-  try {
-    nlohmann::json j = nlohmann::json::parse(std::ifstream(path));
-    return j.value("status", "") == "complete";
-  } catch (const std::exception&) {
-    return false;
-  }
+  const auto s = report::read_summary(path);
+  return s && s->complete();
 }
 
 // An evaluation written before the output deviation existed lacks eval.output_deviation_computed:
 // a cell that reports the deviation is not done on it (`axtrain eval --resume` then runs it again).
 bool has_output_deviation_marker(const std::string& path) {
-  try {
-    nlohmann::json j = nlohmann::json::parse(std::ifstream(path));
-    return j.contains("eval") && j["eval"].is_object() && j["eval"].contains("output_deviation_computed");
-  } catch (const std::exception&) {
-    return false;
-  }
+  const auto s = report::read_summary(path);
+  return s && s->output_deviation_computed;
 }
-
-std::string fmt_number(double v) { return fmt::format("{}", v); }
 
 }  // namespace
 
@@ -89,22 +79,23 @@ Plan make_plan(const ExperimentSpec& spec, Scale scale, const std::string& resul
         return i;
       };
       if (c.trains()) {
-        std::vector<std::string> sets = c.set;
-        sets.push_back(fmt::format("seed={}", seed));
+        std::vector<config::Override> sets = config::parse_overrides(c.set);
+        sets.push_back(config::Override::of("seed", seed));
         if (!c.init_of.empty()) {
           const Task& from = p.tasks[dep(c.init_of)];
           if (from.train_dir.empty())
             throw ConfigError(fmt::format("{}: cell {}: init_of '{}' trains no network", spec.file, c.id, c.init_of));
-          sets.push_back("init.checkpoint=" + from.train_dir + "/final.pt");
+          sets.push_back(config::Override::of("init.checkpoint", from.train_dir + "/final.pt"));
         }
-        sets.insert(sets.end(), sc.set.begin(), sc.set.end());
+        for (const auto& o : config::parse_overrides(sc.set)) sets.push_back(o);
         const ScaleCells* own = sc.for_cell(c.id);
-        if (own) sets.insert(sets.end(), own->set.begin(), own->set.end());
+        if (own)
+          for (const auto& o : config::parse_overrides(own->set)) sets.push_back(o);
         const double factor = own && own->epochs ? *own->epochs : sc.epochs;
         run::RunConfig cfg = run::load_run_config(c.config, sets);
         if (factor != 1.0)
           for (std::size_t i = 0; i < cfg.phases.size(); ++i)
-            sets.push_back(fmt::format("phases.{}.epochs={}", i, fmt_number(cfg.phases[i].epochs * factor)));
+            sets.push_back(config::Override::of(fmt::format("phases.{}.epochs", i), cfg.phases[i].epochs * factor));
         cfg = run::load_run_config(c.config, sets);
         run::RunOptions o;
         o.out_root = p.runs;
@@ -123,7 +114,7 @@ Plan make_plan(const ExperimentSpec& spec, Scale scale, const std::string& resul
         r.hardware = c.eval->hardware;
         r.repeats = c.eval->repeats;
         r.mode = c.eval->mode;
-        r.sets = c.eval->set;
+        r.sets = config::parse_overrides(c.eval->set);
         r.opt.out_root = p.runs;
         r.opt.resume = true;
         r.opt.quiet = true;

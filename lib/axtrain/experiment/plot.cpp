@@ -13,13 +13,12 @@
 #include "axtrain/core/files.h"
 #include "axtrain/experiment/gnuplot.h"
 #include "axtrain/experiment/table_plot.h"
+#include "axtrain/report/summary.h"
 
 namespace fs = boost::filesystem;
 
 namespace ax::experiment {
 namespace {
-
-nlohmann::json read(const std::string& path) { return nlohmann::json::parse(std::ifstream(path)); }
 
 // The part of a cell id before its first '/' (the panel of a curve), or "" without one.
 std::string panel_of(const std::string& id) {
@@ -32,10 +31,11 @@ std::string curves(const Plan& plan) {
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> panels;  // panel → (label, points)
   std::vector<std::string> order;
   for (const auto& t : plan.tasks) {
-    if (t.train_dir.empty() || t.seed != 1 || !fs::is_regular_file(t.train_dir + "/metrics.json")) continue;
+    if (t.train_dir.empty() || t.seed != 1) continue;
+    const auto summary = report::read_summary(t.train_dir + "/metrics.json");
+    if (!summary) continue;
     std::string pts;
-    for (const auto& ep : read(t.train_dir + "/metrics.json").value("epochs", nlohmann::json::array()))
-      if (ep.contains("test")) pts += fmt::format("{} {}\n", ep["epoch"].get<double>(), ep["test"]["accuracy"].get<double>());
+    for (const auto& [epoch, accuracy] : summary->test_curve) pts += fmt::format("{} {}\n", epoch, accuracy);
     if (pts.empty()) continue;
     const std::string p = panel_of(t.cell->id);
     if (!panels.count(p)) order.push_back(p);

@@ -11,6 +11,7 @@
 
 #include "axtrain/core/files.h"
 #include "axtrain/core/host.h"
+#include "axtrain/eval/approxann.h"
 #include "axtrain/experiment/plot.h"
 #include "axtrain/experiment/verdicts.h"
 #include "axtrain/report/summary.h"
@@ -20,35 +21,25 @@ namespace fs = boost::filesystem;
 namespace ax::experiment {
 namespace {
 
-nlohmann::json read(const std::string& path) { return nlohmann::json::parse(std::ifstream(path)); }
-
-double power_of(const nlohmann::json& j, const char* key) {
-  if (!j.contains("power") || j["power"].is_null() || !j["power"].contains(key)) return NAN;
-  return j["power"][key].get<double>();
-}
-
 // Whether the task's training run diverged (metrics.json status: diverged).
 bool diverged(const Task& t) {
-  const std::string f = t.train_dir + "/metrics.json";
-  if (t.train_dir.empty() || !fs::is_regular_file(f)) return false;
-  nlohmann::json j = nlohmann::json::parse(read_file(f), nullptr, false);
-  return !j.is_discarded() && j.is_object() && j.value("status", "") == "diverged";
+  if (t.train_dir.empty()) return false;
+  const auto s = report::read_summary(t.train_dir + "/metrics.json");
+  return s && s->status == "diverged";
 }
 
 // The task's value of its cell's metric, or nullopt when its results are missing.
 // *draws: the std over fault draws of an evaluation repeated with fresh faults (else untouched).
 std::optional<double> value_of(const Task& t, double* wall, double* draws) {
   const Cell& c = *t.cell;
-  nlohmann::json j;
   if (c.approxann) {
-    const std::string f = t.approxann_dir + "/approxann.json";
-    if (!fs::is_regular_file(f)) return std::nullopt;
-    j = read(f);
+    const auto a = eval::read_approxann_summary(t.approxann_dir + "/approxann.json");
+    if (!a) return std::nullopt;
     switch (c.metric) {
-      case Metric::ApproxMultiplierFraction: return j["approx_multiplier_fraction"].get<double>();
-      case Metric::TestAccuracy: return j["final_accuracy"].get<double>();
-      case Metric::RelativeComputePower: return power_of(j, "relative_compute");
-      case Metric::RelativeStoragePower: return power_of(j, "relative_storage");
+      case Metric::ApproxMultiplierFraction: return a->approx_multiplier_fraction;
+      case Metric::TestAccuracy: return a->final_accuracy;
+      case Metric::RelativeComputePower: return a->relative_compute_power;
+      case Metric::RelativeStoragePower: return a->relative_storage_power;
       default: return std::nullopt;
     }
   }
@@ -57,10 +48,9 @@ std::optional<double> value_of(const Task& t, double* wall, double* draws) {
     const std::string d = t.eval_dir();
     if (!d.empty()) f = d + "/metrics.json";
   } else f = t.train_dir + "/metrics.json";
-  if (f.empty() || !fs::is_regular_file(f)) return std::nullopt;
-  j = read(f);
-  if (j.value("status", "") != "complete") return std::nullopt;
-  report::RunSummary s = report::summarize(j, f);
+  const auto summary = f.empty() ? std::nullopt : report::read_summary(f);
+  if (!summary || !summary->complete()) return std::nullopt;
+  const report::RunSummary& s = *summary;
   *wall += s.wall_s;
   if (c.eval && c.metric == Metric::TestAccuracy && c.normalise_by.empty() && s.test_accuracy_std > 0) *draws = s.test_accuracy_std;
   switch (c.metric) {
@@ -71,8 +61,8 @@ std::optional<double> value_of(const Task& t, double* wall, double* draws) {
     case Metric::CalibrationSecondsPerEpoch: return s.calibration_s_per_epoch;
     case Metric::PeakRssBytes: return static_cast<double>(s.peak_rss_bytes);
     case Metric::WallSeconds: return s.wall_s;
-    case Metric::RelativeComputePower: return power_of(j, "relative_compute");
-    case Metric::RelativeStoragePower: return power_of(j, "relative_storage");
+    case Metric::RelativeComputePower: return s.relative_compute_power;
+    case Metric::RelativeStoragePower: return s.relative_storage_power;
     case Metric::ApproxMultiplierFraction: return std::nullopt;
     case Metric::OutputDeviation:
       if (std::isnan(s.output_deviation)) return std::nullopt;

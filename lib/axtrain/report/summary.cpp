@@ -25,6 +25,14 @@ RunSummary summarize(const nlohmann::json& m, const std::string& path) {
   s.name = m.value("name", "");
   s.run_id = m.value("run_id", "");
   s.kind = m.contains("eval") ? "eval" : "train";
+  s.status = m.value("status", "");
+  s.started = m.contains("started") && m["started"].is_string() ? m["started"].get<std::string>() : "";
+  if (m.contains("power") && m["power"].is_object()) {
+    const auto& p = m["power"];
+    if (p.contains("relative_compute") && p["relative_compute"].is_number()) s.relative_compute_power = p["relative_compute"].get<double>();
+    if (p.contains("relative_storage") && p["relative_storage"].is_number()) s.relative_storage_power = p["relative_storage"].get<double>();
+  }
+  s.output_deviation_computed = m.contains("eval") && m["eval"].is_object() && m["eval"].contains("output_deviation_computed");
   const nlohmann::json cfg = m.value("config", nlohmann::json::object());
   s.hardware = cfg.contains("hardware") ? cfg["hardware"].value("type", "ideal") : "ideal";
   if (cfg.contains("phases") && s.kind == "train") {
@@ -52,6 +60,7 @@ RunSummary summarize(const nlohmann::json& m, const std::string& path) {
     s.calibration_s_per_epoch += num(sec, "calibration");
     s.eval_s += num(sec, "eval");
     s.images_per_s += num(e, "images_per_s");
+    if (e.contains("test") && e["test"].is_object()) s.test_curve.emplace_back(num(e, "epoch"), num(e["test"], "accuracy"));
     n += 1;
   }
   if (n > 0) {
@@ -63,6 +72,13 @@ RunSummary summarize(const nlohmann::json& m, const std::string& path) {
   s.wall_s = num(m, "wall_seconds");
   s.peak_rss_bytes = m.value("peak_rss_bytes", std::int64_t{0});
   return s;
+}
+
+std::optional<RunSummary> read_summary(const std::string& path) {
+  if (!fs::is_regular_file(path)) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(read_file(path), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return summarize(j, path);
 }
 
 std::vector<RunSummary> collect_runs(const std::vector<std::string>& paths) {

@@ -15,6 +15,7 @@
 #include "axtrain/core/text.h"
 #include "axtrain/eval/power.h"
 #include "axtrain/layers/attach.h"
+#include "axtrain/report/summary.h"
 #include "axtrain/report/run_observers.h"
 #include "axtrain/train/checkpoint.h"
 #include "axtrain/train/trainer.h"
@@ -33,10 +34,10 @@ RunConfig evaluation_config(const EvalRequest& req) {
     if (!file_exists(cfg_path))
       throw UsageError(fmt::format("no config.yaml beside {}; name the run config with --config", req.checkpoint));
   }
-  std::vector<std::string> overrides;
-  if (!req.hardware.empty()) overrides.push_back("hardware=" + req.hardware);
-  if (req.repeats > 0) overrides.push_back(fmt::format("eval.repeats={}", req.repeats));
-  if (!req.mode.empty()) overrides.push_back("eval.mode=" + req.mode);
+  std::vector<config::Override> overrides;
+  if (!req.hardware.empty()) overrides.push_back(config::Override::of("hardware", req.hardware));
+  if (req.repeats > 0) overrides.push_back(config::Override::of("eval.repeats", req.repeats));
+  if (!req.mode.empty()) overrides.push_back(config::Override::of("eval.mode", req.mode));
   overrides.insert(overrides.end(), req.sets.begin(), req.sets.end());
   return run::load_run_config(cfg_path, overrides);
 }
@@ -87,13 +88,12 @@ RunResult run_evaluation(const EvalRequest& req) {
   RunResult result;
   result.run_dir = evaluation_dir(req);
   const std::string id = fs::path(result.run_dir).filename().string();
-  if (req.opt.resume && file_exists(result.run_dir + "/metrics.json")) {
-    nlohmann::json done = nlohmann::json::parse(read_file(result.run_dir + "/metrics.json"), nullptr, false);
+  if (req.opt.resume) {
     // An evaluation written before the output deviation existed (no eval.output_deviation_computed)
     // is run again, so that its metrics.json gains final.test.output_deviation.
-    if (!done.is_discarded() && done.is_object() && done.value("status", "") == "complete" &&
-        done.contains("eval") && done["eval"].is_object() && done["eval"].contains("output_deviation_computed")) {
-      result.metrics = done;
+    const auto done = report::read_summary(result.run_dir + "/metrics.json");
+    if (done && done->complete() && done->output_deviation_computed) {
+      result.metrics = nlohmann::json::parse(read_file(done->path));
       result.skipped = true;
       return result;
     }

@@ -13,6 +13,7 @@
 #include "axtrain/layers/attach.h"
 #include "axtrain/models/model.h"
 #include "axtrain/report/run_observers.h"
+#include "axtrain/report/summary.h"
 #include "axtrain/train/checkpoint.h"
 #include "axtrain/train/trainer.h"
 
@@ -77,18 +78,15 @@ RunResult run_training(const RunConfig& cfg_in, const RunOptions& opt) {
   make_dirs(result.run_dir);
   DirLock lock(result.run_dir);  // held until the run ends, however it ends
   remove_stale_temp_files(result.run_dir);
-  if (file_exists(metrics_path)) {
-    nlohmann::json m = nlohmann::json::parse(read_file(metrics_path), nullptr, false);
-    if (!m.is_discarded() && m.is_object() && m.value("status", "") == "complete") {
-      if (opt.resume) {
-        result.metrics = m;
-        result.skipped = true;
-        return result;
-      }
-      if (!opt.force)
-        throw UsageError(fmt::format("{}: this run is already complete; use --resume to keep it (nothing is "
-                                     "trained) or --force to train it again and replace it", result.run_dir));
+  if (const auto done = report::read_summary(metrics_path); done && done->complete()) {
+    if (opt.resume) {
+      result.metrics = nlohmann::json::parse(read_file(metrics_path));
+      result.skipped = true;
+      return result;
     }
+    if (!opt.force)
+      throw UsageError(fmt::format("{}: this run is already complete; use --resume to keep it (nothing is "
+                                   "trained) or --force to train it again and replace it", result.run_dir));
   }
   write_file_atomic(result.run_dir + "/config.yaml", config::to_yaml_string(cfg.to_yaml()));
 
@@ -106,12 +104,9 @@ RunResult run_training(const RunConfig& cfg_in, const RunOptions& opt) {
   const std::string last = result.run_dir + "/last.pt";
   if (opt.resume && file_exists(last)) {
     trainer.load(last);
-    if (file_exists(metrics_path)) {
-      nlohmann::json m = nlohmann::json::parse(read_file(metrics_path), nullptr, false);
-      if (!m.is_discarded()) {
-        header["wall_seconds"] = m.value("wall_seconds", 0.0);
-        header["started"] = m.value("started", header["started"].get<std::string>());
-      }
+    if (const auto before = report::read_summary(metrics_path)) {
+      header["wall_seconds"] = before->wall_s;
+      if (!before->started.empty()) header["started"] = before->started;
     }
     progress.line(fmt::format("resuming {} after epoch {}/{}", result.run_dir, trainer.epochs_done(),
                               trainer.epochs_total()));
