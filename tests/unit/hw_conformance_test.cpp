@@ -1,8 +1,12 @@
 // Conformance suite over hardware models: every case builds, keeps shapes, is deterministic for a
 // fixed seed, equals its reference under ideal settings, implements the `exact` mode contract
-// (forward = exact(), gradient = proxy's), and its proxy gradient passes a finite-difference
-// check. Every preset in configs/hw/ parses and round-trips. A new hardware model adds one row.
+// (forward = exact(), gradient = proxy's), its proxy gradient passes a finite-difference check,
+// its config round-trips, and its inject mode (error model calibrated on one batch) reproduces the
+// exact error's statistics on another. Every preset in configs/hw/ parses and round-trips. The
+// hardware registries drive it: a registered arithmetic or storage type without a row fails
+// (Conformance.EveryRegisteredTypeHasACase), so a new hardware model must add its row.
 #include <fstream>
+#include <set>
 
 // Weights always go through read_weight() first, as in a layer, so storage models (ntv) are
 // tested by the same rows.
@@ -11,6 +15,7 @@
 
 #include "axtrain/core/errors.h"
 #include "axtrain/hw/spec.h"
+#include "axtrain/inject/error_model.h"
 #include "axtrain/run/run_config.h"
 #include "test_util.h"
 
@@ -215,8 +220,65 @@ TEST_P(Conformance, ConfigRoundTrips) {
   EXPECT_EQ(config::to_yaml_string(again.dump()), once);
 }
 
+// Inject mode against the accurate model: calibrate the hardware's own error model on batch A
+// (the net output, `split: output`, so that the net error is what the model describes), then on
+// batch B the injected error (inject − proxy) has the mean and std of the exact error (exact −
+// proxy), within 0.1 and 0.15 of the exact error's std. Where exact ≡ proxy (ideal arithmetic,
+// ntv's storage faults being in the weights), nothing is injected.
+TEST_P(Conformance, InjectModeReproducesTheExactErrorStatistics) {
+  const hw::MacOp op{hw::MacOp::Kind::Linear};
+  torch::manual_seed(21);
+  const torch::Tensor xa = torch::rand({256, 48}), xb = torch::rand({256, 48}), w = torch::randn({24, 48}) * 0.3;
+  auto hw = test::make_hw(GetParam().yaml);
+  inject::ErrorModelOptions o;
+  o.kind = hw->default_error_kind();
+  o.per_polarity = false;
+  hw->set_error_model(inject::make_error_model(o));
+  torch::NoGradGuard g;
+  torch::manual_seed(22);
+  const torch::Tensor wa = hw->read_weight(w, hw::Mode::Inject);
+  hw->request_calibration(true);
+  hw->forward(xa, wa, op, hw::Mode::Inject);
+  hw->request_calibration(false);
+  // One read of the stored weights (storage faults, if any, are real in every mode and are not
+  // the error model's business): both errors are against the proxy on the same weights.
+  torch::manual_seed(24);
+  const torch::Tensor wb = hw->read_weight(w, hw::Mode::Inject);
+  torch::manual_seed(23);
+  const torch::Tensor proxy = hw->proxy(xb, wb, op);
+  const torch::Tensor exact_err = hw->exact(xb, wb, op) - proxy;
+  const torch::Tensor injected_err = hw->forward(xb, wb, op, hw::Mode::Inject) - proxy;
+  const double se = exact_err.std().item<double>(), si = injected_err.std().item<double>();
+  const double me = exact_err.mean().item<double>(), mi = injected_err.mean().item<double>();
+  const double out_scale = proxy.abs().max().item<double>();
+  if (se <= 1e-6 * out_scale) {  // the accurate model is its proxy: no error to inject
+    EXPECT_LE(std::abs(mi), 1e-5 * out_scale);
+    EXPECT_LE(si, 1e-5 * out_scale);
+    return;
+  }
+  EXPECT_LE(std::abs(mi - me), 0.1 * se) << "mean: injected " << mi << ", exact " << me << ", exact std " << se;
+  EXPECT_LE(std::abs(si - se), 0.15 * se) << "std: injected " << si << ", exact " << se;
+}
+
 INSTANTIATE_TEST_SUITE_P(Hardware, Conformance, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return info.param.name; });
+
+// The registries drive the suite: every registered arithmetic type is the base of a case, every
+// registered storage type is some case's storage (or, for ntv, both).
+TEST(Conformance, EveryRegisteredTypeHasACase) {
+  hw::register_all();
+  std::set<std::string> bases, storages;
+  for (const Case& c : cases()) {
+    const YAML::Node n = YAML::Load(c.yaml);
+    bases.insert(n["type"].as<std::string>());
+    if (n["storage"]) storages.insert(n["storage"]["type"].as<std::string>());
+  }
+  for (const auto& name : hw::hardware_registry().names())
+    EXPECT_TRUE(bases.count(name)) << "hardware type '" << name << "' is registered but has no conformance case "
+                                   << "(add a row to cases() in tests/unit/hw_conformance_test.cpp)";
+  for (const auto& name : hw::storage_registry().names())
+    EXPECT_TRUE(storages.count(name)) << "storage type '" << name << "' is registered but no case uses it";
+}
 
 TEST(Presets, EveryPresetParsesAndRoundTrips) {
   namespace fs = boost::filesystem;
@@ -247,8 +309,14 @@ TEST(Presets, EveryPresetParsesAndRoundTrips) {
     hw::HardwareSpec h2 = hw::HardwareSpec::parse_from(root2, "<test>");
     YAML::Node d2 = h2.dump();
     EXPECT_EQ(config::to_yaml_string(d2), config::to_yaml_string(dumped)) << e.path();
+    // The preset computes: a 2×5 · 5→3 layer gives a finite 2×3 output.
     auto layer = h.base.make(hw::LayerInfo{"l", 0, 1});
-    EXPECT_TRUE(layer != nullptr);
+    torch::NoGradGuard g;
+    const hw::MacOp op{hw::MacOp::Kind::Linear};
+    const torch::Tensor w = torch::linspace(-0.5, 0.5, 15).reshape({3, 5});
+    const torch::Tensor y = layer->exact(torch::linspace(0, 1, 10).reshape({2, 5}), layer->read_weight(w, hw::Mode::Exact), op);
+    EXPECT_EQ(y.sizes(), (std::vector<std::int64_t>{2, 3})) << e.path();
+    EXPECT_TRUE(torch::isfinite(y).all().item<bool>()) << e.path();
   }
   EXPECT_GT(n, 0) << "no presets in " << dir;
 }
