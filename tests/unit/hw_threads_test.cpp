@@ -4,6 +4,7 @@
 #include <set>
 
 #include <boost/filesystem.hpp>
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include "axtrain/hw/mac/threads.h"

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <ATen/Parallel.h>
+#include <torch/nn/functional/loss.h>
 #include <torch/serialize/archive.h>
 
 #include "axtrain/core/errors.h"

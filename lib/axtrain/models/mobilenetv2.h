@@ -15,6 +15,8 @@
 #pragma once
 #include <vector>
 
+#include <torch/nn/modules/batchnorm.h>
+
 #include "axtrain/layers/mac_layer.h"
 #include "axtrain/models/model.h"
 

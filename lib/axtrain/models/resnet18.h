@@ -21,6 +21,8 @@
 #pragma once
 #include <vector>
 
+#include <torch/nn/modules/batchnorm.h>
+
 #include "axtrain/layers/mac_layer.h"
 #include "axtrain/models/model.h"
 

@@ -4,6 +4,8 @@
 // classifier, a bias-free conv whose kernel equals the remaining spatial size (4×4 on 32×32 input,
 // 3×3 on 28×28) → BatchNorm1d → logits. On CIFAR-10: 89,440 conv weights + 276 BN affine.
 #pragma once
+#include <torch/nn/modules/batchnorm.h>
+
 #include "axtrain/layers/mac_layer.h"
 #include "axtrain/models/model.h"
 
