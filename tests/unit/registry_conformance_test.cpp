@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -145,6 +146,22 @@ Spec parse_spec(const std::string& yaml, const std::string& path) {
   return spec;
 }
 
+// The case of a registered name, parsed and checked to round-trip; nullopt (and a failure) when the
+// name has none.
+template <class Spec>
+std::optional<Spec> registered_case(const std::map<std::string, std::string>& cases, const std::string& name,
+                                    const std::string& kind) {
+  auto it = cases.find(name);
+  if (it == cases.end()) {
+    ADD_FAILURE() << kind << " '" << name << "' is registered but has no case in registry_conformance_test.cpp";
+    return std::nullopt;
+  }
+  const auto spec = parse_spec<Spec>(it->second, kind);
+  const std::string once = config::to_yaml_string(spec.dump());
+  EXPECT_EQ(config::to_yaml_string(parse_spec<Spec>(once, kind).dump()), once);
+  return spec;
+}
+
 const std::map<std::string, std::string>& optimizer_cases() {
   static const std::map<std::string, std::string> c{
       {"sgd", "{type: sgd, lr: 0.1, momentum: 0.9}"},
@@ -158,15 +175,10 @@ const std::map<std::string, std::string>& optimizer_cases() {
 TEST(Registries, EveryOptimizerMinimisesAPlantedQuadratic) {
   train::register_all();
   for (const auto& name : train::optimizer_registry().names()) {
-    auto it = optimizer_cases().find(name);
-    if (it == optimizer_cases().end()) {
-      ADD_FAILURE() << "optimizer '" << name << "' is registered but has no case in registry_conformance_test.cpp";
-      continue;
-    }
     SCOPED_TRACE(name);
-    const auto spec = parse_spec<train::OptimizerSpec>(it->second, "optimizer");
-    const std::string once = config::to_yaml_string(spec.dump());
-    EXPECT_EQ(config::to_yaml_string(parse_spec<train::OptimizerSpec>(once, "optimizer").dump()), once);
+    const auto found = registered_case<train::OptimizerSpec>(optimizer_cases(), name, "optimizer");
+    if (!found) continue;
+    const train::OptimizerSpec& spec = *found;
     torch::manual_seed(4);
     const torch::Tensor target = torch::rand({64}) * 0.2 - 0.1;
     torch::Tensor w = torch::zeros({64}, torch::requires_grad());
@@ -197,15 +209,10 @@ const std::map<std::string, std::string>& schedule_cases() {
 TEST(Registries, EveryScheduleStartsAtTheBaseRateAndNeverRises) {
   train::register_all();
   for (const auto& name : train::schedule_registry().names()) {
-    auto it = schedule_cases().find(name);
-    if (it == schedule_cases().end()) {
-      ADD_FAILURE() << "schedule '" << name << "' is registered but has no case in registry_conformance_test.cpp";
-      continue;
-    }
     SCOPED_TRACE(name);
-    const auto spec = parse_spec<train::ScheduleSpec>(it->second, "schedule");
-    const std::string once = config::to_yaml_string(spec.dump());
-    EXPECT_EQ(config::to_yaml_string(parse_spec<train::ScheduleSpec>(once, "schedule").dump()), once);
+    const auto found = registered_case<train::ScheduleSpec>(schedule_cases(), name, "schedule");
+    if (!found) continue;
+    const train::ScheduleSpec& spec = *found;
     const double base = 0.1, total = 10;
     EXPECT_DOUBLE_EQ(spec.lr(base, 0, total), base);
     double previous = base;
