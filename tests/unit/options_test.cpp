@@ -16,40 +16,50 @@
 namespace ax {
 namespace {
 
-// Key → default column of the table under "## <section>" (rows whose first cell is one `key`).
+// Key → the "default" column of the table under "## <section>" or "### <section>" (rows whose
+// first cell is one `key`; the column found by its header).
 std::map<std::string, std::string> doc_table(const std::string& markdown, const std::string& section) {
   std::map<std::string, std::string> rows;
   std::istringstream in(markdown);
   std::string line;
   bool inside = false;
-  while (std::getline(in, line)) {
-    if (line.rfind("## ", 0) == 0) {
-      inside = line == "## " + section;
-      continue;
-    }
-    if (!inside || line.rfind("| `", 0) != 0) continue;
+  std::size_t column = 2;
+  auto split = [](const std::string& row) {
     std::vector<std::string> cells;
     std::string cell;
     bool code = false;
-    for (std::size_t i = 1; i < line.size(); ++i) {
-      const char ch = line[i];
+    for (std::size_t i = 1; i < row.size(); ++i) {
+      const char ch = row[i];
       if (ch == '`') code = !code;
-      if (ch == '|' && !code && line[i - 1] != '\\') {
+      if (ch == '|' && !code && row[i - 1] != '\\') {
+        cell.erase(0, cell.find_first_not_of(' '));
+        cell.erase(cell.find_last_not_of(' ') + 1);
         cells.push_back(cell);
         cell.clear();
       } else {
         cell += ch;
       }
     }
-    auto trim = [](std::string s) {
-      s.erase(0, s.find_first_not_of(' '));
-      s.erase(s.find_last_not_of(' ') + 1);
-      return s;
-    };
-    if (cells.size() < 3) continue;
-    std::string key = trim(cells[0]);
+    return cells;
+  };
+  while (std::getline(in, line)) {
+    if (line.rfind("## ", 0) == 0 || line.rfind("### ", 0) == 0) {
+      inside = line == "## " + section || line == "### " + section;
+      continue;
+    }
+    if (!inside) continue;
+    if (line.rfind("| key", 0) == 0) {
+      const auto header = split(line);
+      for (std::size_t i = 0; i < header.size(); ++i)
+        if (header[i] == "default") column = i;
+      continue;
+    }
+    if (line.rfind("| `", 0) != 0) continue;
+    const auto cells = split(line);
+    if (cells.size() <= column) continue;
+    const std::string& key = cells[0];
     if (key.size() < 3 || key.front() != '`' || key.back() != '`' || key.find('`', 1) != key.size() - 1) continue;
-    rows[key.substr(1, key.size() - 2)] = trim(cells[2]);
+    rows[key.substr(1, key.size() - 2)] = cells[column];
   }
   return rows;
 }
@@ -73,7 +83,9 @@ std::vector<std::string> disagreements(const std::map<std::string, std::string>&
 TEST(Options, TheDocsCheckSeesAMissingKeyAWrongDefaultAndAnExtraKey) {
   const std::string md =
       "## eval\n\n| key | range | default | meaning |\n|---|---|---|---|\n"
-      "| `every` | ≥ 1 | 2 | x \\| y |\n| `mode` | a \\| b | exact | m |\n| `extra` | | 0 | |\n\n## output\n| `dir` | | r | |\n";
+      "| `every` | ≥ 1 | 2 | x \\| y |\n| `mode` | a \\| b | exact | m |\n| `extra` | | 0 | |\n\n## output\n| `dir` | | r | |\n"
+      "### five\n| key | unit | range | default | meaning |\n| `k` | s | 1..2 | 7 | m |\n";
+  EXPECT_EQ(doc_table(md, "five").at("k"), "7");  // the default column found by its header
   const auto docs = doc_table(md, "eval");
   ASSERT_EQ(docs.size(), 3u);
   EXPECT_EQ(docs.at("mode"), "exact");

@@ -51,6 +51,14 @@ class Options {
     fields_.push_back(std::move(f));
     return *this;
   }
+  Options& boolean(std::string key, std::function<bool&(T&)> ref, std::string doc) {
+    Field f{key, "bool", "", std::move(doc)};
+    f.parse = [key, ref](Section& s, T& v) { ref(v) = s.get_bool(key, ref(v)); };
+    f.dump = [key, ref](const T& v, YAML::Node& n) { n[key] = ref(const_cast<T&>(v)); };
+    f.show = [ref](const T& v) { return std::string(ref(const_cast<T&>(v)) ? "true" : "false"); };
+    fields_.push_back(std::move(f));
+    return *this;
+  }
   // A path: ${VAR} expanded, kept relative as written.
   Options& path(std::string key, std::function<std::string&(T&)> ref, std::string doc) {
     Field f{key, "path", "", std::move(doc)};

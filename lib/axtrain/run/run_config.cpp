@@ -25,6 +25,34 @@ namespace {
 constexpr std::int64_t kMaxI = std::numeric_limits<std::int64_t>::max();
 
 
+// Keys declared once (config/options.h), checked against docs/config.md.
+const config::Options<SensitivitySpec>& sensitivity_options() {
+  static const auto o =
+      config::Options<SensitivitySpec>("phases.sensitivity")
+          .number("gamma", [](SensitivitySpec& p) -> double& { return p.gamma; }, 0.0, 1e6, "initial γ")
+          .number("delta_gamma", [](SensitivitySpec& p) -> double& { return p.delta_gamma; }, 0.0, 1e6,
+                  "Δγ of the adaptive rule, per epoch")
+          .number("bound", [](SensitivitySpec& p) -> double& { return p.bound; }, 0.0, 1.0,
+                  "D: training error below which γ always grows")
+          .boolean("adaptive", [](SensitivitySpec& p) -> bool& { return p.adaptive; },
+                   "once per epoch γ ± Δγ by the training error's trend; false: γ fixed")
+          .integer("outputs", [](SensitivitySpec& p) -> std::int64_t& { return p.outputs; }, 0, 1 << 20,
+                   "outputs k in S (0 = all; n < K: n drawn per batch, an unbiased estimate)");
+  return o;
+}
+
+const config::Options<CalibrateSpec>& calibrate_options() {
+  static const auto o =
+      config::Options<CalibrateSpec>("phases.calibrate")
+          .integer("per_epoch", [](CalibrateSpec& c) -> std::int64_t& { return c.per_epoch; }, 0, 1 << 20,
+                   "calibrations per epoch, equally spaced (0 with every_batches 0: the error model's default)")
+          .integer("every_batches", [](CalibrateSpec& c) -> std::int64_t& { return c.every_batches; }, 0, 1 << 30,
+                   "or one calibration every K batches")
+          .number("fraction", [](CalibrateSpec& c) -> double& { return c.fraction; }, 1e-6, 1.0,
+                  "1: the calibration batch is an accurate-model step; < 1: an extra forward on this fraction");
+  return o;
+}
+
 PhaseSpec parse_phase(Section& s, std::size_t index) {
   PhaseSpec p;
   p.name = s.get_string("name", fmt::format("phase{}", index + 1));
@@ -49,11 +77,7 @@ PhaseSpec parse_phase(Section& s, std::size_t index) {
                             "its double back-propagation needs twice-differentiable layers)");
     Section ss = s.section("sensitivity");
     SensitivitySpec sp;
-    sp.gamma = ss.get_double("gamma", sp.gamma, 0.0, 1e6);
-    sp.delta_gamma = ss.get_double("delta_gamma", sp.delta_gamma, 0.0, 1e6);
-    sp.bound = ss.get_double("bound", sp.bound, 0.0, 1.0);
-    sp.adaptive = ss.get_bool("adaptive", sp.adaptive);
-    sp.outputs = ss.get_int("outputs", 0, 0, 1 << 20);
+    sensitivity_options().parse(ss, sp);
     ss.finish();
     p.sensitivity = sp;
   } else {
@@ -62,11 +86,9 @@ PhaseSpec parse_phase(Section& s, std::size_t index) {
   if (s.has("calibrate")) {
     if (p.mode != hw::Mode::Inject) s.fail("calibrate", "applies to phases with mode: inject only");
     Section cs = s.section("calibrate");
-    p.calibrate.per_epoch = cs.get_int("per_epoch", 0, 0, 1 << 20);
-    p.calibrate.every_batches = cs.get_int("every_batches", 0, 0, 1 << 30);
+    calibrate_options().parse(cs, p.calibrate);
     if (p.calibrate.per_epoch > 0 && p.calibrate.every_batches > 0)
       cs.fail("every_batches", "give either per_epoch or every_batches, not both");
-    p.calibrate.fraction = cs.get_double("fraction", 1.0, 1e-6, 1.0);
     cs.finish();
   } else {
     s.mark("calibrate");
@@ -169,7 +191,9 @@ std::vector<std::pair<std::string, std::vector<config::OptionRow>>> declared_key
   return {{"loss", loss_options().rows()},
           {"inject", inject_options().rows()},
           {"eval", eval_options().rows()},
-          {"output", output_options().rows()}};
+          {"output", output_options().rows()},
+          {"phases.sensitivity", sensitivity_options().rows()},
+          {"phases.calibrate", calibrate_options().rows()}};
 }
 
 RunConfig parse_run_config(const YAML::Node& doc, const std::string& file) {
@@ -308,16 +332,14 @@ YAML::Node RunConfig::to_yaml() const {
     if (p.gradient == hw::ExactGradient::SteClip) e["gradient"] = "ste_clip";
     if (p.gradient == hw::ExactGradient::SteInput) e["gradient"] = "ste_input";
     if (p.sensitivity) {
-      e["sensitivity"]["gamma"] = p.sensitivity->gamma;
-      e["sensitivity"]["delta_gamma"] = p.sensitivity->delta_gamma;
-      e["sensitivity"]["bound"] = p.sensitivity->bound;
-      e["sensitivity"]["adaptive"] = p.sensitivity->adaptive;
-      e["sensitivity"]["outputs"] = p.sensitivity->outputs;
+      YAML::Node sn;
+      sensitivity_options().dump(*p.sensitivity, sn);
+      e["sensitivity"] = sn;
     }
     if (p.mode == hw::Mode::Inject) {
-      e["calibrate"]["per_epoch"] = p.calibrate.per_epoch;
-      e["calibrate"]["every_batches"] = p.calibrate.every_batches;
-      e["calibrate"]["fraction"] = p.calibrate.fraction;
+      YAML::Node cn;
+      calibrate_options().dump(p.calibrate, cn);
+      e["calibrate"] = cn;
     }
     ph.push_back(e);
   }
