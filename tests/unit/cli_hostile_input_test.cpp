@@ -8,6 +8,7 @@
 
 #include "axtrain/hw/approx_mul/lut_from_c.h"
 #include "cli_hostile_util.h"
+#include "data_test_util.h"
 
 namespace ax {
 namespace {
@@ -48,9 +49,7 @@ TEST(CliHostileInput, OutputPathsThatCannotBeDirectories) {
   }
 }
 
-std::string be32(std::uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
+using test::be32;
 
 TEST(CliHostileInput, IdxHeadersThatOverflowOrHaveNoPixels) {
   std::string dir = test::temp_dir("hostile-idx");

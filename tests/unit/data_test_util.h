@@ -1,5 +1,6 @@
 // Helpers of the data tests: a DataSpec from YAML text, small files written by the test.
 #pragma once
+#include <cstdint>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -19,6 +20,23 @@ inline data::DataSpec data_spec(const std::string& yaml) {
   data::DataSpec d = data::DataSpec::parse(s);
   s.finish();
   return d;
+}
+
+// A 32-bit big-endian integer, as IDX headers store them.
+inline std::string be32(std::uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+// An IDX image file of n images of h × w: byte i of the pixel data is i mod 251.
+inline std::string idx_images(std::uint32_t n, std::uint32_t h, std::uint32_t w) {
+  std::string s = be32(0x803) + be32(n) + be32(h) + be32(w);
+  for (std::uint32_t i = 0; i < n * h * w; ++i) s.push_back(static_cast<char>(i % 251));
+  return s;
+}
+// An IDX label file of n labels, label i = i mod `mod`.
+inline std::string idx_labels(std::uint32_t n, std::uint8_t mod) {
+  std::string s = be32(0x801) + be32(n);
+  for (std::uint32_t i = 0; i < n; ++i) s.push_back(static_cast<char>(i % mod));
+  return s;
 }
 
 inline void write_text(const std::string& path, const std::string& text) {

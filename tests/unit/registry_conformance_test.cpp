@@ -35,19 +35,10 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Datasets
 
-std::string be32(std::uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
-
-// Planted IDX files: n images of 4×3 with pixel (i, j) = 10·i + j, label i mod 3.
-void write_idx(const std::string& dir, const std::string& images, const std::string& labels, int n) {
-  std::string img = be32(0x803) + be32(n) + be32(4) + be32(3), lab = be32(0x801) + be32(n);
-  for (int i = 0; i < n; ++i) {
-    for (int j = 0; j < 12; ++j) img += static_cast<char>(10 * i + j);
-    lab += static_cast<char>(i % 3);
-  }
-  test::write_text(dir + "/" + images, img);
-  test::write_text(dir + "/" + labels, lab);
+// Planted IDX files (data_test_util.h): n images of 4×3, pixel byte i = i mod 251, label i mod 3.
+void write_idx(const std::string& dir, const std::string& images, const std::string& labels, std::uint32_t n) {
+  test::write_text(dir + "/" + images, test::idx_images(n, 4, 3));
+  test::write_text(dir + "/" + labels, test::idx_labels(n, 3));
 }
 
 struct DataCase {
@@ -127,11 +118,11 @@ TEST(Registries, EveryDatasetTypeKeepsItsContract) {
     const std::string once = config::to_yaml_string(spec.dump());
     EXPECT_EQ(config::to_yaml_string(test::data_spec(once).dump()), once);
   }
-  // The planted IDX pixels arrive in order: test image 3 starts 30, 31, … (scaled to [0, 1]).
+  // The planted IDX pixels arrive in order: test image 3 holds bytes 36, 37, … (scaled to [0, 1]).
   const auto idx = test::data_spec(cases.at("idx").yaml).open(1);
   std::mt19937_64 r(1);
   const data::Batch b = idx->load(data::Part::Test, {3}, false, r);
-  EXPECT_NEAR(b.x.flatten()[1].item<double>(), 31.0 / 255.0, 1e-6);
+  EXPECT_NEAR(b.x.flatten()[1].item<double>(), 37.0 / 255.0, 1e-6);
   EXPECT_EQ(b.y[0].item<std::int64_t>(), 0);
 }
 

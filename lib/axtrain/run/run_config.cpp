@@ -24,6 +24,10 @@ using config::to_yaml_string;
 namespace {
 constexpr std::int64_t kMaxI = std::numeric_limits<std::int64_t>::max();
 
+std::vector<std::pair<std::string, hw::Mode>> mode_names() {
+  return {{"ideal", hw::Mode::Ideal}, {"exact", hw::Mode::Exact}, {"proxy", hw::Mode::Proxy}, {"inject", hw::Mode::Inject}};
+}
+
 
 // Keys declared once (config/options.h), checked against docs/config.md.
 const config::Options<SensitivitySpec>& sensitivity_options() {
@@ -103,10 +107,6 @@ PhaseSpec parse_phase(Section& s, std::size_t index) {
   return p;
 }
 }  // namespace
-
-std::vector<std::pair<std::string, hw::Mode>> mode_names() {
-  return {{"ideal", hw::Mode::Ideal}, {"exact", hw::Mode::Exact}, {"proxy", hw::Mode::Proxy}, {"inject", hw::Mode::Inject}};
-}
 
 hw::Mode parse_mode(Section& s, const std::string& key, hw::Mode fallback) {
   return s.get_choice<hw::Mode>(key, fallback, mode_names());
