@@ -19,6 +19,7 @@ packages=(
   libturbojpeg0-dev       # JPEG decoding for image-folder datasets
   zlib1g-dev              # gzip-compressed IDX files
   libpng-dev              # PNG heat maps (sensitivity maps)
+  librandom123-dev        # Philox4x32: the counter-based generator of every random draw
   gnuplot-nox             # PNG plots of sweeps and experiments
   dataset-fashion-mnist   # the default data (/usr/share/datasets/fashion-mnist)
 )

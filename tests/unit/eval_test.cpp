@@ -118,7 +118,9 @@ TEST(ApproxAnn, RefusesIdealHardware) {
 // test pass, the test set being one batch); a negated identity network gets every example wrong.
 struct NegatingStorage final : hw::WeightStorage {
   explicit NegatingStorage(double p) : p(p) {}
-  torch::Tensor read(const torch::Tensor& w) override { return torch::rand({}).item<double>() < p ? -w : w; }
+  torch::Tensor read(const torch::Tensor& w, const rng::Stream& draws) override {
+    return rng::block(draws, 0)[0] < p * 0x1p32 ? -w : w;
+  }
   double p;
 };
 

@@ -19,6 +19,12 @@ hw::WeightStorage& storage_of(hw::LayerHardware& h) {
   return *h.storage();
 }
 
+// One read of the stored weight with the layer's draws at `step`.
+torch::Tensor read_at(hw::LayerHardware& h, const torch::Tensor& w, std::uint64_t step = 0) {
+  h.set_step(step);
+  return storage_of(h).read(w, h.draws(rng::Draw::StorageFlips));
+}
+
 // 16-bit two's complement with I = floor(log2 max|w|) + 1 integer bits (here computed with log2).
 double qdq16(double v, double max_abs) {
   const int I = static_cast<int>(std::floor(std::log2(max_abs))) + 1;
@@ -37,7 +43,7 @@ TEST(Ntv, FlipFrequencyPerBitPositionIsBinomial) {
     std::vector<double> count(16, 0.0);
     double total = 0;
     for (int r = 0; r < reads; ++r) {
-      torch::Tensor v = storage_of(*h).read(w).detach();
+      torch::Tensor v = read_at(*h, w, r).detach();
       torch::Tensor got = torch::round(v.to(torch::kFloat64) * scale).to(torch::kInt64);
       torch::Tensor diff = torch::bitwise_xor(got, words) & 0xffff;  // low 16 bits = the stored word
       for (int b = 0; b < 16; ++b) {
@@ -65,13 +71,13 @@ TEST(Ntv, ZeroRateEqualsQuantiseDequantise) {
   w[2] = 0.5;
   w[3] = 1e-7;      // below half a step: 0
   const double m = w.abs().max().item<double>();
-  torch::Tensor v = storage_of(*h).read(w);
+  torch::Tensor v = read_at(*h, w, 0);
   for (std::int64_t i = 0; i < w.numel(); ++i)
     EXPECT_EQ(v[i].item<double>(), qdq16(w[i].item<double>(), m)) << i;
   // Fixed integer bits: the [−1, 1) format with 15 fraction bits, saturating.
   auto f = test::make_hw("{type: ntv, flip_rate: 0, integer_bits: 0}");
   torch::Tensor big = torch::tensor({0.3, 1.5, -2.0, 0.99999}, torch::kFloat64);
-  torch::Tensor vb = storage_of(*f).read(big);
+  torch::Tensor vb = read_at(*f, big);
   EXPECT_EQ(vb[0].item<double>(), std::nearbyint(0.3 * 32768) / 32768);
   EXPECT_EQ(vb[1].item<double>(), 32767.0 / 32768);
   EXPECT_EQ(vb[2].item<double>(), -1.0);
@@ -96,7 +102,7 @@ TEST(Ntv, PlantedWordsDecodeToHandValues) {
   EXPECT_EQ(n::decode(n::encode(2.5, 8, 5) ^ 0x80u, 8, 5), -48.0 / 32.0);
   // Through the storage: flip_rate 1 flips every bit, i.e. ~q = −q − 1.
   auto h = test::make_hw("{type: ntv, flip_rate: 1}");
-  torch::Tensor v = storage_of(*h).read(torch::tensor({0.3, -0.3, 0.0}, torch::kFloat64));
+  torch::Tensor v = read_at(*h, torch::tensor({0.3, -0.3, 0.0}, torch::kFloat64));
   EXPECT_EQ(v[0].item<double>(), -19662.0 / 65536.0);
   EXPECT_EQ(v[1].item<double>(), 19660.0 / 65536.0);
   EXPECT_EQ(v[2].item<double>(), -1.0 / 65536.0);
@@ -107,13 +113,11 @@ TEST(Ntv, DeterministicPerSeed) {
   auto h = test::make_hw("{type: ntv, flip_rate: 0.01}");
   torch::manual_seed(0);
   torch::Tensor w = torch::randn({50000}) * 0.05;
-  torch::manual_seed(5);
-  torch::Tensor a = storage_of(*h).read(w);
-  torch::Tensor a2 = storage_of(*h).read(w);  // the next read: a fresh pattern
-  torch::manual_seed(5);
-  torch::Tensor b = storage_of(*h).read(w);
-  torch::manual_seed(6);
-  torch::Tensor c = storage_of(*h).read(w);
+  torch::Tensor a = read_at(*h, w, 5);
+  torch::Tensor a2 = read_at(*h, w, 6);  // the next step: a fresh pattern
+  torch::Tensor b = read_at(*h, w, 5);
+  auto other = test::make_hw("{type: ntv, flip_rate: 0.01}", "layer", 2);  // another layer key
+  torch::Tensor c = read_at(*other, w, 5);
   EXPECT_TRUE(torch::equal(a, b));
   EXPECT_FALSE(torch::equal(a, a2));
   EXPECT_FALSE(torch::equal(a, c));
@@ -126,7 +130,7 @@ TEST(Ntv, StraightThroughEstimators) {
   for (const char* ste : {"plain", "clipped"}) {
     auto h = test::make_hw(fmt::format("{{type: ntv, flip_rate: 0.1, ste: {}}}", ste));
     torch::Tensor w = w0.clone().requires_grad_(true);
-    torch::Tensor g = torch::autograd::grad({(storage_of(*h).read(w) * up).sum()}, {w})[0];
+    torch::Tensor g = torch::autograd::grad({(read_at(*h, w) * up).sum()}, {w})[0];
     torch::Tensor want = std::string(ste) == "plain" ? up : torch::tensor({0.5f, -0.99f, 0.f, 0.f, 0.f, 0.f});
     EXPECT_TRUE(torch::equal(g, want)) << ste;
   }
@@ -137,10 +141,10 @@ TEST(Ntv, EvalOnlyFlipsOnlyInEvalMode) {
   torch::manual_seed(4);
   torch::Tensor w = torch::randn({1000}, torch::kFloat64) * 0.1;
   const double m = w.abs().max().item<double>();
-  torch::Tensor v = storage_of(*h).read(w);
+  torch::Tensor v = read_at(*h, w, 0);
   for (std::int64_t i = 0; i < 1000; i += 97) EXPECT_EQ(v[i].item<double>(), qdq16(w[i].item<double>(), m));
   h->eval();
-  EXPECT_GT((storage_of(*h).read(w) != v).sum().item<std::int64_t>(), 500);
+  EXPECT_GT((read_at(*h, w, 0) != v).sum().item<std::int64_t>(), 500);
 }
 
 TEST(Ntv, HardwareTypeAndStorageCompose) {
@@ -160,7 +164,7 @@ TEST(Ntv, HardwareTypeAndStorageCompose) {
     torch::manual_seed(7);
     torch::Tensor y = h->forward(x, h->read_weight(w, hw::Mode::Exact), conv, hw::Mode::Exact);
     torch::manual_seed(7);
-    torch::Tensor wr = storage_of(*h).read(w);
+    torch::Tensor wr = read_at(*h, w);
     EXPECT_FALSE(torch::equal(wr, w));
     EXPECT_TRUE(torch::equal(y, plain->exact(x, wr, conv))) << arith;
     EXPECT_TRUE(torch::equal(h->read_weight(w, hw::Mode::Ideal), w)) << "mode ideal reads no faults";

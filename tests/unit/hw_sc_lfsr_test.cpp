@@ -90,8 +90,8 @@ TEST(ScStreams, FlipsAreBernoulliAndKeyedBySeed) {
   const std::int64_t n = 1 << 15;  // 2^20 bits
   for (double p : {0.01, 0.1, 0.5}) {
     std::vector<std::uint32_t> a(n, 0u), b(n, 0u);
-    flip_bits(a.data(), n, p, 1234);
-    flip_bits(b.data(), n, p, 1234);
+    flip_bits(a.data(), n, p, rng::Stream{1234, 0});
+    flip_bits(b.data(), n, p, rng::Stream{1234, 0});
     EXPECT_EQ(a, b);
     double ones = 0, per_position[32] = {};
     for (auto w : a) {
@@ -104,8 +104,8 @@ TEST(ScStreams, FlipsAreBernoulliAndKeyedBySeed) {
     for (int t = 0; t < 32; ++t) EXPECT_NEAR(per_position[t], n * p, 5 * std::sqrt(n * p * (1 - p)));
   }
   std::vector<std::uint64_t> all(100, 0), none(100, 0);
-  flip_bits(all.data(), 100, 1.0, 7);
-  flip_bits(none.data(), 100, 0.0, 7);
+  flip_bits(all.data(), 100, 1.0, rng::Stream{7, 0});
+  flip_bits(none.data(), 100, 0.0, rng::Stream{7, 0});
   for (auto w : all) EXPECT_EQ(w, ~std::uint64_t{0});
   for (auto w : none) EXPECT_EQ(w, 0u);
 }

@@ -442,6 +442,7 @@ TEST(Sc, OrAccumulationMeanMatchesIndependentStreams) {
   const int trials = 4000;
   double m = 0, m2 = 0;
   for (int t = 0; t < trials; ++t) {
+    hw->set_step(static_cast<std::uint64_t>(t));  // fresh random phases at every step
     double y = hw->exact(x, w, MacOp{MacOp::Kind::Linear}).item<double>();
     m += y;
     m2 += y * y;
@@ -462,8 +463,10 @@ TEST(Sc, FlipRateMeanMatchesClosedForm) {
   torch::manual_seed(3);
   torch::Tensor acc = torch::zeros({4}, torch::kFloat64);
   const int trials = 1000;
-  for (int t = 0; t < trials; ++t)
+  for (int t = 0; t < trials; ++t) {
+    hw->set_step(static_cast<std::uint64_t>(t));  // a fresh flip pattern at every step
     acc += hw->exact(x, w, MacOp{MacOp::Kind::Linear}).to(torch::kFloat64).sum(0);
+  }
   acc /= trials * 64.0;
   for (int i = 0; i < 4; ++i) {
     const double q = w[i][0].item<double>() * 32;
@@ -471,11 +474,12 @@ TEST(Sc, FlipRateMeanMatchesClosedForm) {
     const double expect = ((1 - p) * (q * (1 - p) + (32 - q) * p) - (1 - p) * 32 * p) / 32;
     EXPECT_NEAR(acc[i].item<double>(), expect, 0.012) << "level " << q;
   }
-  // A fresh pattern every pass, the same pattern for the same seed.
-  torch::manual_seed(5);
+  // A fresh pattern every step, the same pattern for the same step.
+  hw->set_step(5);
   torch::Tensor a = hw->exact(x, w, MacOp{MacOp::Kind::Linear});
+  hw->set_step(6);
   torch::Tensor b = hw->exact(x, w, MacOp{MacOp::Kind::Linear});
-  torch::manual_seed(5);
+  hw->set_step(5);
   torch::Tensor c = hw->exact(x, w, MacOp{MacOp::Kind::Linear});
   EXPECT_FALSE(torch::equal(a, b));
   EXPECT_TRUE(torch::equal(a, c));
@@ -511,7 +515,10 @@ TEST(Sc, OrSaturatesLikeScAct) {
   torch::manual_seed(2);
   double mean = 0;
   const int calls = 400;
-  for (int i = 0; i < calls; ++i) mean += hw->exact(x, w, MacOp{MacOp::Kind::Linear}).mean().item<double>();
+  for (int i = 0; i < calls; ++i) {
+    hw->set_step(static_cast<std::uint64_t>(i));  // fresh random phases at every step
+    mean += hw->exact(x, w, MacOp{MacOp::Kind::Linear}).mean().item<double>();
+  }
   mean /= calls;
   const double or_expect = 1 - std::pow(1 - 1.0 / 64, 64), sc_act = 1 - std::exp(-1.0);
   EXPECT_NEAR(mean, or_expect, 0.008);

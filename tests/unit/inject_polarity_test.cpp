@@ -57,7 +57,7 @@ TEST(InjectPolarity, FitRecoversPlantedCurvesAndInjectsPerPolarity) {
     u.scale = scale;
     u.pos = torch::full({200000}, up, torch::kFloat32);
     u.neg = torch::full({200000}, un, torch::kFloat32);
-    torch::Tensor e = (m->apply(u) / scale - (up - un)).to(torch::kFloat64);
+    torch::Tensor e = (m->apply(u, rng::Stream{12, 0}) / scale - (up - un)).to(torch::kFloat64);
     // independent ε⁺, ε⁻: mean b(u⁺) − b(u⁻), variance σ²(u⁺) + σ²(u⁻)
     EXPECT_NEAR(e.mean().item<double>(), b_true(up) - b_true(un), 2e-3) << up << " " << un;
     EXPECT_NEAR(e.var().item<double>(), s_true(up) * s_true(up) + s_true(un) * s_true(un), 2e-4) << up << " " << un;
@@ -73,7 +73,7 @@ TEST(InjectPolarity, CorrectedGradientPerPolarity) {
   torch::Tensor n0 = torch::tensor({0.6, 0.2, 0.45, 0.05}, torch::kFloat64);
   u.pos = p0.clone().requires_grad_(true);
   u.neg = n0.clone().requires_grad_(true);
-  m->apply(u).sum().backward();
+  m->apply(u, rng::Stream{}).sum().backward();
   for (std::int64_t i = 0; i < 4; ++i) {
     EXPECT_NEAR(u.pos.grad()[i].item<double>(), scale * (1 + db_true(p0[i].item<double>())), 0.02) << i;
     EXPECT_NEAR(u.neg.grad()[i].item<double>(), -scale * (1 + db_true(n0[i].item<double>())), 0.02) << i;
@@ -104,7 +104,7 @@ TEST(InjectPolarity, TableFitInjectsEachBinsOwnStatistics) {
     u.scale = scale;
     u.pos = torch::full({200000}, up, torch::kFloat32);
     u.neg = torch::zeros({200000}, torch::kFloat32) + 0.55;
-    torch::Tensor e = (m->apply(u) / scale - (up - 0.55)).to(torch::kFloat64);
+    torch::Tensor e = (m->apply(u, rng::Stream{16, 0}) / scale - (up - 0.55)).to(torch::kFloat64);
     auto [bp, vp] = bin_stats(std::floor(up * 10) / 10);
     auto [bn, vn] = bin_stats(0.5);
     EXPECT_NEAR(e.mean().item<double>(), bp - bn, 2e-3) << up;
@@ -115,7 +115,7 @@ TEST(InjectPolarity, TableFitInjectsEachBinsOwnStatistics) {
   torch::Tensor p0 = torch::tensor({0.22, 0.5, 0.71}, torch::kFloat64);
   g.pos = p0.clone().requires_grad_(true);
   g.neg = torch::full({3}, 0.3, torch::kFloat64).requires_grad_(true);
-  m->apply(g).sum().backward();
+  m->apply(g, rng::Stream{}).sum().backward();
   for (std::int64_t i = 0; i < 3; ++i)
     EXPECT_NEAR(g.pos.grad()[i].item<double>(), scale * (1 + db_true(p0[i].item<double>())), 0.03) << i;
 }

@@ -6,7 +6,7 @@
 #include "axtrain/core/errors.h"
 #include "axtrain/inject/error_model.h"
 #include "axtrain/inject/inject_op.h"
-#include "axtrain/inject/normal_rng.h"
+#include "axtrain/core/random.h"
 #include "axtrain/layers/attach.h"
 #include "axtrain/run/run_config.h"
 #include "axtrain/train/trainer.h"
@@ -16,37 +16,6 @@ namespace ax {
 namespace {
 
 using inject::Kind;
-
-// The noise generator against the normal distribution's closed forms: moments, the CDF at five
-// points (Φ(−1.96), Φ(−1), Φ(0), Φ(1), Φ(1.96)), no correlation between neighbours or between
-// streams, and any slice of a stream equal to the same numbers of the whole stream.
-TEST(Inject, NoiseGeneratorIsStandardNormalAndSliceable) {
-  const std::int64_t n = 1 << 21;
-  std::vector<float> z(n), other(n);
-  inject::fill_standard_normal(z.data(), n, 0x1234'5678'9abcULL, 0);
-  inject::fill_standard_normal(other.data(), n, 0x1234'5678'9abdULL, 0);
-  torch::Tensor t = torch::from_blob(z.data(), {n}).to(torch::kFloat64);
-  torch::Tensor o = torch::from_blob(other.data(), {n}).to(torch::kFloat64);
-  const double se = 1.0 / std::sqrt(static_cast<double>(n));
-  EXPECT_NEAR(t.mean().item<double>(), 0.0, 4 * se);
-  EXPECT_NEAR(t.var().item<double>(), 1.0, 4 * se * std::sqrt(2.0));
-  EXPECT_NEAR((t * t * t * t).mean().item<double>(), 3.0, 4 * se * std::sqrt(96.0));  // kurtosis
-  for (double x : {-1.96, -1.0, 0.0, 1.0, 1.96}) {
-    const double phi = 0.5 * std::erfc(-x / std::sqrt(2.0));
-    EXPECT_NEAR((t < x).to(torch::kFloat64).mean().item<double>(), phi, 4 * se * std::sqrt(phi * (1 - phi))) << x;
-  }
-  auto corr = [&](const torch::Tensor& a, const torch::Tensor& b) {
-    return ((a - a.mean()) * (b - b.mean())).mean().item<double>() / (a.std() * b.std()).item<double>();
-  };
-  EXPECT_NEAR(corr(t.slice(0, 0, n - 1), t.slice(0, 1, n)), 0.0, 4 * se);  // within and across pairs
-  EXPECT_NEAR(corr(t.slice(0, 0, n - 2), t.slice(0, 2, n)), 0.0, 4 * se);
-  EXPECT_NEAR(corr(t, o), 0.0, 4 * se);                                   // neighbouring seeds
-  for (auto [first, len] : {std::pair<std::int64_t, std::int64_t>{0, 1}, {1, 1}, {137, 1000}, {511, 2}, {4095, 9000}}) {
-    std::vector<float> part(static_cast<std::size_t>(len));
-    inject::fill_standard_normal(part.data(), len, 0x1234'5678'9abcULL, static_cast<std::uint64_t>(first));
-    for (std::int64_t i = 0; i < len; ++i) ASSERT_EQ(part[i], z[first + i]) << first << "+" << i;
-  }
-}
 
 TEST(Inject, PolyfitRecoversAnExactCubic) {
   torch::Tensor x = torch::linspace(-1.0, 3.0, 9, torch::kFloat64);
@@ -95,7 +64,7 @@ TEST(Inject, InjectedNoiseHasTheCalibratedStatistics) {
   torch::manual_seed(2);
   for (double c : {0.3, 1.2}) {
     torch::Tensor u = torch::full({200000}, c, torch::kFloat32);
-    torch::Tensor y = m->apply(u) - u;
+    torch::Tensor y = m->apply(u, rng::Stream{2, 0}) - u;
     EXPECT_NEAR(y.mean().item<double>(), b_true(c), 3e-3) << c;
     EXPECT_NEAR(y.std().item<double>(), s_true(c), 3e-3) << c;
   }
@@ -109,7 +78,7 @@ TEST(Inject, GaussianCalibrationAndInjection) {
   torch::Tensor u = torch::randn({300000});
   m->calibrate(u, u + (0.3 + 0.2 * torch::randn({300000})));
   torch::Tensor base = torch::zeros({300000});
-  torch::Tensor y = m->apply(base);
+  torch::Tensor y = m->apply(base, rng::Stream{3, 0});
   EXPECT_NEAR(y.mean().item<double>(), 0.3, 3e-3);
   EXPECT_NEAR(y.var().item<double>(), 0.04, 1e-3);
 }

@@ -51,7 +51,9 @@ struct ScaledHardware final : hw::LayerHardware {
 // A planted fault model: a weight read is the negated weight with probability p.
 struct NegatingStorage final : hw::WeightStorage {
   explicit NegatingStorage(double p) : p(p) {}
-  torch::Tensor read(const torch::Tensor& w) override { return torch::rand({}).item<double>() < p ? -w : w; }
+  torch::Tensor read(const torch::Tensor& w, const rng::Stream& draws) override {
+    return rng::block(draws, 0)[0] < p * 0x1p32 ? -w : w;
+  }
   double p;
 };
 

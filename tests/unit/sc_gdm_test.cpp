@@ -22,6 +22,7 @@
 #include "axtrain/run/run_config.h"
 #include "axtrain/train/optim.h"
 #include "axtrain/train/sc_gdm.h"
+#include "axtrain/core/random.h"
 #include "test_util.h"
 
 namespace ax::train {
@@ -30,10 +31,9 @@ namespace {
 constexpr double kStep = 1.0 / 1024;
 
 TEST(ScGdm, TernaryQuantiserIsUnbiasedWithBernoulliVariance) {
-  torch::manual_seed(11);
   const std::int64_t n = 200000;
   for (double r : {-0.9, -0.3, 0.0, 0.25, 0.7, 1.0}) {
-    torch::Tensor q = ternary_quantise(torch::full({n}, r, torch::kFloat64));
+    torch::Tensor q = ternary_quantise(torch::full({n}, r, torch::kFloat64), rng::Stream{11, 0});
     EXPECT_TRUE(((q == -1) | (q == 0) | (q == 1)).all().item<bool>());
     EXPECT_TRUE((q * r >= 0).all().item<bool>()) << "a step never goes against r";
     const double var = std::abs(r) - r * r;
@@ -71,7 +71,9 @@ TEST(ScGdm, MomentumAccumulatesTheScaledGradient) {
   const double g = 0.02, lr = 0.2 * kStep / g, mu = 0.5;  // steps: d = 0.2Δ, then 0.5·0.2Δ + 0.2Δ = 0.3Δ
   torch::Tensor p = planted(n, 0.25, g);
   ScGdm opt({p}, ScGdmOptions(lr).momentum(mu));
+  opt.set_draws(rng::Stream{13, 0});
   opt.step();
+  opt.set_draws(rng::Stream{13, 1});
   opt.step();
   const double expected = -(0.2 + 0.3) * kStep;
   torch::Tensor dw = (p.detach() - 0.25).to(torch::kFloat64);
@@ -156,6 +158,7 @@ TEST(ScGdmPerSample, CountersEqualTheSumOfClippedPerSampleRates) {
     opt.zero_grad();
     torch::Tensor y = layer->forward(x);
     y.backward(d);  // δ = d: the planted output gradient
+    opt.set_draws(rng::Stream{21, rng::train_step(t)});  // as the trainer does: fresh draws per step
     opt.step();
     ASSERT_EQ(opt.per_sample_fallback_fraction(), 0.0) << "step " << t;
   }
@@ -239,6 +242,7 @@ TEST(ScGdmPerSample, DrawsDoNotDependOnTheThreadCount) {
     for (int t = 0; t < 3; ++t) {
       opt.zero_grad();
       layer->forward(torch::randn({10, 16})).backward(torch::randn({10, 24}));
+      opt.set_draws(rng::Stream{5, rng::train_step(t)});
       opt.step();
     }
     at::set_num_threads(before);

@@ -62,7 +62,11 @@ std::vector<InjectCheckLayer> inject_check(models::Model& model, const torch::Te
   model.eval();
   layers::set_mode(model, hw::Mode::Exact);
   const std::vector<layers::NamedMacLayer> mac = layers::mac_layers(model);
-  const std::vector<torch::Tensor> xa = layer_inputs(model, mac, batch_a), xb = layer_inputs(model, mac, batch_b);
+  // Batch A's forwards draw at step 0, B's at step 1 (core/random.h): independent randomness.
+  layers::set_step(model, rng::calibration_step(0));
+  const std::vector<torch::Tensor> xa = layer_inputs(model, mac, batch_a);
+  layers::set_step(model, rng::calibration_step(1));
+  const std::vector<torch::Tensor> xb = layer_inputs(model, mac, batch_b);
   std::vector<InjectCheckLayer> out;
   torch::NoGradGuard no_grad;
   for (std::size_t i = 0; i < mac.size(); ++i) {
@@ -73,9 +77,12 @@ std::vector<InjectCheckLayer> inject_check(models::Model& model, const torch::Te
     o.kind = hw.default_error_kind();
     hw.set_error_model(inject::make_error_model(o));
     inject::ErrorModel& m = *hw.error_model();
+    hw.set_step(rng::calibration_step(0));
     hw.request_calibration(true);
     hw.forward(xa[i], w, op, hw::Mode::Inject);
     hw.request_calibration(false);
+    hw.set_step(rng::calibration_step(1));
+    const rng::Stream noise = hw.draws(rng::Draw::Noise);
 
     InjectCheckLayer r;
     r.name = mac[i].name;
@@ -84,14 +91,14 @@ std::vector<InjectCheckLayer> inject_check(models::Model& model, const torch::Te
       torch::Tensor ref = hw.reference(xb[i], w, op);
       r.split = "layer";
       r.exact = stats_of(flat64(hw.exact(xb[i], w, op) - ref));
-      r.injected = stats_of(flat64(m.apply(ref) - ref));
+      r.injected = stats_of(flat64(m.apply(ref, noise) - ref));
     } else if (std::optional<inject::Polarities> u =
                    o.per_polarity ? hw.proxy_polarities(xb[i], w, op) : std::nullopt) {
       std::optional<inject::Polarities> e = hw.exact_polarities(xb[i], w, op);
       torch::Tensor uu = torch::cat({flat64(u->pos), flat64(u->neg)});
       torch::Tensor ee = torch::cat({flat64(e->pos), flat64(e->neg)}) - uu;
       // apply(tensor) of a polarity-fitted model is one polarity's term u + b(ũ) + σ(ũ)·ε
-      torch::Tensor ii = torch::cat({flat64(m.apply(u->pos)), flat64(m.apply(u->neg))}) - uu;
+      torch::Tensor ii = torch::cat({flat64(m.apply(u->pos, noise.sub(0))), flat64(m.apply(u->neg, noise.sub(1)))}) - uu;
       r.split = "polarity";
       r.exact = stats_of(ee);
       r.injected = stats_of(ii);
@@ -99,10 +106,10 @@ std::vector<InjectCheckLayer> inject_check(models::Model& model, const torch::Te
       r.bins = binned(uu, ee, ii, 0.0, grid.hi, grid.bins);
       torch::Tensor net_u = flat64((u->pos - u->neg) * u->scale);
       r.net_exact = stats_of(flat64((e->pos - e->neg) * e->scale) - net_u);
-      r.net_injected = stats_of(flat64(m.apply(*u)) - net_u);
+      r.net_injected = stats_of(flat64(m.apply(*u, noise)) - net_u);
     } else {
       torch::Tensor p = hw.proxy(xb[i], w, op);
-      torch::Tensor uu = flat64(p), ee = flat64(hw.exact(xb[i], w, op)) - uu, ii = flat64(m.apply(p)) - uu;
+      torch::Tensor uu = flat64(p), ee = flat64(hw.exact(xb[i], w, op)) - uu, ii = flat64(m.apply(p, noise)) - uu;
       r.split = "output";
       r.exact = stats_of(ee);
       r.injected = stats_of(ii);

@@ -48,7 +48,8 @@ struct InjectCheckLayer {
 
 // model: its MAC layers' hardware attached and calibrated (static scales, ADC full scales); the
 // model is left in eval mode, its MAC layers in exact mode, each with the error model calibrated
-// on A attached. Noise from torch's default generator (seed it for reproducibility).
+// on A attached. Randomness from the layers' keyed streams (core/random.h): A's forwards at
+// calibration step 0, B's at step 1, so the same model gives the same report.
 std::vector<InjectCheckLayer> inject_check(models::Model& model, const torch::Tensor& batch_a,
                                            const torch::Tensor& batch_b, const inject::ErrorModelOptions& options);
 

@@ -125,18 +125,19 @@ IntegerTrace LayerHardware::trace(const torch::Tensor&, const torch::Tensor&, co
 
 torch::Tensor LayerHardware::inject(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
   if (!error_model_) return proxy(x, w, op);
+  const rng::Stream noise = draws(rng::Draw::Noise);
   if (error_model_->kind() == inject::Kind::Polynomial) {
     if (error_model_->per_polarity())
-      if (std::optional<inject::Polarities> u = proxy_polarities(x, w, op)) return error_model_->apply(*u);
-    return error_model_->apply(proxy(x, w, op));
+      if (std::optional<inject::Polarities> u = proxy_polarities(x, w, op)) return error_model_->apply(*u, noise);
+    return error_model_->apply(proxy(x, w, op), noise);
   }
   if (error_model_->gradient() == inject::Gradient::Reference)
-    return error_model_->apply(reference(x, w, op));  // reference + noise, the reference's gradient
+    return error_model_->apply(reference(x, w, op), noise);  // reference + noise, the reference's gradient
   torch::Tensor p = proxy(x, w, op);
   torch::Tensor v;
   {
     torch::NoGradGuard guard;
-    v = error_model_->apply(reference(x.detach(), w.detach(), op));
+    v = error_model_->apply(reference(x.detach(), w.detach(), op), noise);
   }
   return p + (v - p.detach());
 }
@@ -193,7 +194,7 @@ torch::Tensor LayerHardware::calibrate(const torch::Tensor& x, const torch::Tens
 
 torch::Tensor LayerHardware::read_weight(const torch::Tensor& w, Mode mode) {
   if (!storage_ || mode == Mode::Ideal) return w;
-  return storage_->read(w);
+  return storage_->read(w, draws(rng::Draw::StorageFlips));
 }
 
 void LayerHardware::set_storage(std::shared_ptr<WeightStorage> storage) {

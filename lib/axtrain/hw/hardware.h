@@ -15,6 +15,7 @@
 #include <torch/nn/module.h>
 #include <yaml-cpp/yaml.h>
 
+#include "axtrain/core/random.h"
 #include "axtrain/core/registry.h"
 #include "axtrain/hw/mac_op.h"
 #include "axtrain/hw/quant.h"
@@ -30,14 +31,15 @@ namespace ax::hw {
 struct LayerInfo {
   std::string name;       // e.g. "layer1.0.conv1"
   std::int64_t index = 0; // position among the model's MAC layers
-  std::uint64_t seed = 0; // derived from the run seed and the layer name
+  std::uint64_t seed = 0; // derived from the run seed and the layer name: the key of its draws
 };
 
 // Storage faults on weights (e.g. near-threshold SRAM bit flips), composed with any arithmetic.
 class WeightStorage : public torch::nn::Module {
  public:
-  // The weight as read from storage for one forward pass (gradient passes straight through).
-  virtual torch::Tensor read(const torch::Tensor& w) = 0;
+  // The weight as read from storage for one forward pass (gradient passes straight through);
+  // random faults come from `draws` (core/random.h).
+  virtual torch::Tensor read(const torch::Tensor& w, const rng::Stream& draws) = 0;
   virtual nlohmann::json stats() const { return nlohmann::json::object(); }
   virtual void reset_stats() {}
 };
@@ -101,6 +103,19 @@ class LayerHardware : public torch::nn::Module {
   void set_exact_gradient(ExactGradient g) { exact_gradient_ = g; }
   ExactGradient exact_gradient() const { return exact_gradient_; }
 
+  // Randomness passed in (issue 15 part 4): every draw of this layer (injected noise, bit flips,
+  // random phases) comes from a counter-based stream keyed by (run seed, layer) — the key,
+  // LayerInfo::seed, set once by LayerHwSpec::make — with the counter's high half the step the
+  // caller names here (training step, evaluation batch; layers::set_step). Draws of one step are
+  // the same however often the layer runs (a calibration forward, a recomputation), and do not
+  // depend on other layers, threads or evaluation order.
+  void set_draw_key(std::uint64_t key) { draw_key_ = key; }
+  void set_step(std::uint64_t step) { step_ = step; }
+  std::uint64_t step() const { return step_; }
+  // The layer's stream at the current step, and the sub-stream of one kind of draw.
+  rng::Stream draws() const { return rng::Stream{draw_key_, step_}; }
+  rng::Stream draws(rng::Draw d) const { return draws().sub(d); }
+
   // The weight as the arithmetic sees it: storage faults applied when storage is attached.
   torch::Tensor read_weight(const torch::Tensor& w, Mode mode);
   void set_storage(std::shared_ptr<WeightStorage> storage);
@@ -140,6 +155,7 @@ class LayerHardware : public torch::nn::Module {
   std::shared_ptr<WeightStorage> storage_;
   std::shared_ptr<inject::ErrorModel> error_model_;
   bool calibrate_next_ = false;
+  std::uint64_t draw_key_ = 0, step_ = 0;
   bool checkpointing_ = true;
   ExactGradient exact_gradient_ = ExactGradient::Proxy;
   nlohmann::json last_calibration_;

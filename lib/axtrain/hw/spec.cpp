@@ -15,6 +15,7 @@ std::shared_ptr<LayerHardware> LayerHwSpec::make(const LayerInfo& layer) const {
   std::shared_ptr<LayerHardware> hw =
       arithmetic ? arithmetic->make(layer) : IdealOptions().make(layer);
   if (storage) hw->set_storage(storage->make(layer));
+  hw->set_draw_key(layer.seed);
   return hw;
 }
 

@@ -22,7 +22,7 @@ nlohmann::json ErrorModel::calibrate(const Polarities&, const Polarities&) {
   throw std::logic_error("this error model has no per-polarity fit (type 2 fits the net output)");
 }
 
-torch::Tensor ErrorModel::apply(const Polarities&) {
+torch::Tensor ErrorModel::apply(const Polarities&, const rng::Stream&) {
   throw std::logic_error("this error model has no per-polarity injection (type 2 injects on the net output)");
 }
 
@@ -113,14 +113,14 @@ class Type1Model : public ErrorModel {
     return j;
   }
 
-  torch::Tensor apply(const torch::Tensor& u) override {
+  torch::Tensor apply(const torch::Tensor& u, const rng::Stream& noise) override {
     if (!calibrated()) return u;
-    return inject_one(u);
+    return inject_one(u, noise);
   }
 
-  torch::Tensor apply(const Polarities& u) override {
+  torch::Tensor apply(const Polarities& u, const rng::Stream& noise) override {
     if (!calibrated()) return (u.pos - u.neg) * u.scale;
-    return (inject_one(u.pos) - inject_one(u.neg)) * u.scale;
+    return (inject_one(u.pos, noise.sub(0)) - inject_one(u.neg, noise.sub(1))) * u.scale;
   }
 
  protected:
@@ -129,7 +129,7 @@ class Type1Model : public ErrorModel {
   };
   // Fits the curves to the valid bins; returns fit-specific record entries.
   virtual nlohmann::json fit(const Bins& b) = 0;
-  virtual torch::Tensor inject_one(const torch::Tensor& u) const = 0;
+  virtual torch::Tensor inject_one(const torch::Tensor& u, const rng::Stream& noise) const = 0;
 
   ErrorModelOptions o_;
   torch::Tensor range_;  // ũ = clamp(u, range)
@@ -185,9 +185,9 @@ class PolynomialErrorModel final : public Type1Model {
             {"std_coef", to_vector(std_)}};
   }
 
-  torch::Tensor inject_one(const torch::Tensor& u) const override {
+  torch::Tensor inject_one(const torch::Tensor& u, const rng::Stream& noise) const override {
     PolyInjectArgs a{mean_, std_, range_[0].item<double>(), range_[1].item<double>(),
-                     o_.gradient == Gradient::Corrected};
+                     o_.gradient == Gradient::Corrected, noise};
     return o_.checkpoint ? poly_inject(u, a) : poly_inject_composed(u, a);
   }
 
@@ -240,11 +240,11 @@ class TableErrorModel final : public Type1Model {
     return {{"kind", "polynomial"}, {"fit", "table"}, {"table_bins", static_cast<std::int64_t>(v.size())}};
   }
 
-  torch::Tensor inject_one(const torch::Tensor& u) const override {
+  torch::Tensor inject_one(const torch::Tensor& u, const rng::Stream& noise) const override {
     const std::int64_t B = static_cast<std::int64_t>(grid_[2].item<double>());
     if (B == 0) return u;
     TableInjectArgs a{mean_.narrow(0, 0, B), std_.narrow(0, 0, B), slope_.narrow(0, 0, 2 * B),
-                      grid_[0].item<double>(), grid_[1].item<double>(), o_.gradient == Gradient::Corrected};
+                      grid_[0].item<double>(), grid_[1].item<double>(), o_.gradient == Gradient::Corrected, noise};
     return o_.checkpoint ? table_inject(u, a) : table_inject_composed(u, a);
   }
 
@@ -269,9 +269,9 @@ class GaussianErrorModel final : public ErrorModel {
     return {{"kind", "gaussian"}, {"mean", mu}, {"variance", sd * sd}, {"elements", e.numel()}};
   }
 
-  torch::Tensor apply(const torch::Tensor& u) override {
+  torch::Tensor apply(const torch::Tensor& u, const rng::Stream& noise) override {
     if (!calibrated()) return u;
-    return gaussian_inject(u, stats_[0].item<double>(), stats_[1].item<double>());  // noise: no gradient
+    return gaussian_inject(u, stats_[0].item<double>(), stats_[1].item<double>(), noise);  // noise: no gradient
   }
 
  private:

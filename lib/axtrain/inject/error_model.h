@@ -39,6 +39,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
 
+#include "axtrain/core/random.h"
 #include "axtrain/inject/polarities.h"
 
 namespace ax::inject {
@@ -76,12 +77,13 @@ class ErrorModel : public torch::nn::Module {
   // Fits the model to (u, exact) of one calibration forward; returns a record for the run's
   // calibration log (coefficients, statistics, binned error profile).
   virtual nlohmann::json calibrate(const torch::Tensor& u, const torch::Tensor& exact) = 0;
-  // Forward value u + sampled error, differentiable w.r.t. u as documented above.
-  virtual torch::Tensor apply(const torch::Tensor& u) = 0;
+  // Forward value u + sampled error, differentiable w.r.t. u as documented above; the error of
+  // element i is drawn from number i of `noise` (per polarity: of its sub-streams 0 and 1).
+  virtual torch::Tensor apply(const torch::Tensor& u, const rng::Stream& noise) = 0;
   // Per-polarity fit and injection (type 1; a Gaussian model throws std::logic_error): u = the
   // proxy's polarities, exact = the accurate model's, same scale and shapes.
   virtual nlohmann::json calibrate(const Polarities& u, const Polarities& exact);
-  virtual torch::Tensor apply(const Polarities& u);
+  virtual torch::Tensor apply(const Polarities& u, const rng::Stream& noise);
   virtual Gradient gradient() const = 0;
   // Type 1: whether hardware with polarities is fitted per polarity (else on the net output).
   virtual bool per_polarity() const { return false; }

@@ -10,7 +10,7 @@
 #include <type_traits>
 
 #include "axtrain/inject/error_model.h"
-#include "axtrain/inject/normal_rng.h"
+#include "axtrain/core/random.h"
 
 namespace ax::inject {
 
@@ -19,14 +19,14 @@ namespace {
 constexpr std::int64_t kNoiseBlock = 2048;  // elements per parallel task (a stack buffer of noise)
 
 // Calls f(b, len, eps) in parallel for the blocks [b, b + len) of n elements, eps = the numbers
-// b .. b + len − 1 of noise stream `seed`, generated on the task's stack.
+// b .. b + len − 1 of the noise stream, generated on the task's stack.
 template <class F>
-void for_noise_blocks(std::int64_t n, std::uint64_t seed, const F& f) {
+void for_noise_blocks(std::int64_t n, const rng::Stream& noise, const F& f) {
   at::parallel_for(0, (n + kNoiseBlock - 1) / kNoiseBlock, 1, [&](std::int64_t b0, std::int64_t b1) {
     float eps[kNoiseBlock];
     for (std::int64_t blk = b0; blk < b1; ++blk) {
       const std::int64_t b = blk * kNoiseBlock, len = std::min(n - b, kNoiseBlock);
-      fill_standard_normal(eps, len, seed, static_cast<std::uint64_t>(b));
+      rng::fill_standard_normal(eps, len, noise, static_cast<std::uint64_t>(b));
       f(b, len, eps);
     }
   });
@@ -99,11 +99,10 @@ class PolyInjectFn : public torch::autograd::Function<PolyInjectFn> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& u_in,
                                const torch::Tensor& mean_coef, const torch::Tensor& std_coef, double lo, double hi,
-                               bool corrected) {
+                               bool corrected, const rng::Stream& noise) {
     TORCH_CHECK(mean_coef.numel() == std_coef.numel(), "poly_inject: mean and std polynomials differ in degree");
     torch::Tensor u = u_in.contiguous();
     torch::Tensor y = torch::empty_like(u);
-    const std::uint64_t seed = draw_noise_seed();
     const std::int64_t n = u.numel();
     AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "poly_inject", [&] {
       with_coef_count(mean_coef.numel(), [&](auto count) {
@@ -112,7 +111,7 @@ class PolyInjectFn : public torch::autograd::Function<PolyInjectFn> {
         const scalar_t* pu = u.data_ptr<scalar_t>();
         scalar_t* py = y.data_ptr<scalar_t>();
         const auto l = static_cast<scalar_t>(lo), h = static_cast<scalar_t>(hi);
-        for_noise_blocks(n, seed, [&](std::int64_t b, std::int64_t len, const float* eps) {
+        for_noise_blocks(n, noise, [&](std::int64_t b, std::int64_t len, const float* eps) {
           poly_noise_block(pu + b, py + b, eps, len, mc, sc, l, h);
         });
       });
@@ -127,7 +126,7 @@ class PolyInjectFn : public torch::autograd::Function<PolyInjectFn> {
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     torch::Tensor g = grads[0];
-    if (!ctx->saved_data["corrected"].toBool()) return {g, {}, {}, {}, {}, {}};
+    if (!ctx->saved_data["corrected"].toBool()) return {g, {}, {}, {}, {}, {}, {}};
     auto saved = ctx->get_saved_variables();
     torch::Tensor u = saved[0], mean_coef = saved[1];
     const double lo = ctx->saved_data["lo"].toDouble(), hi = ctx->saved_data["hi"].toDouble();
@@ -145,7 +144,7 @@ class PolyInjectFn : public torch::autograd::Function<PolyInjectFn> {
         });
       });
     });
-    return {out, {}, {}, {}, {}, {}};
+    return {out, {}, {}, {}, {}, {}, {}};
   }
 };
 
@@ -164,17 +163,17 @@ class TableInjectFn : public torch::autograd::Function<TableInjectFn> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& u_in,
                                const torch::Tensor& mean, const torch::Tensor& sd, const torch::Tensor& slope,
-                               double lo, double width, bool corrected) {
+                               double lo, double width, bool corrected,
+                               const rng::Stream& noise) {
     torch::Tensor u = u_in.contiguous();
     torch::Tensor y = torch::empty_like(u);
-    const std::uint64_t seed = draw_noise_seed();
     const std::int64_t n = u.numel(), last = mean.numel() - 1;
     AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "table_inject", [&] {
       const std::vector<scalar_t> m = values_of<scalar_t>(mean), s = values_of<scalar_t>(sd);
       const scalar_t* pu = u.data_ptr<scalar_t>();
       scalar_t* py = y.data_ptr<scalar_t>();
       const double inv = 1.0 / width;
-      for_noise_blocks(n, seed, [&](std::int64_t b, std::int64_t len, const float* eps) {
+      for_noise_blocks(n, noise, [&](std::int64_t b, std::int64_t len, const float* eps) {
         for (std::int64_t i = 0; i < len; ++i) {
           const std::int64_t j = clamp_index(std::floor((static_cast<double>(pu[b + i]) - lo) * inv), last);
           py[b + i] = pu[b + i] + m[static_cast<std::size_t>(j)] + s[static_cast<std::size_t>(j)] * static_cast<scalar_t>(eps[i]);
@@ -191,7 +190,7 @@ class TableInjectFn : public torch::autograd::Function<TableInjectFn> {
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     torch::Tensor g = grads[0];
-    if (!ctx->saved_data["corrected"].toBool()) return {g, {}, {}, {}, {}, {}, {}};
+    if (!ctx->saved_data["corrected"].toBool()) return {g, {}, {}, {}, {}, {}, {}, {}};
     auto saved = ctx->get_saved_variables();
     torch::Tensor u = saved[0], slope = saved[1];
     const double lo = ctx->saved_data["lo"].toDouble(), inv = 2.0 / ctx->saved_data["width"].toDouble();
@@ -209,7 +208,7 @@ class TableInjectFn : public torch::autograd::Function<TableInjectFn> {
         }
       });
     });
-    return {out, {}, {}, {}, {}, {}, {}};
+    return {out, {}, {}, {}, {}, {}, {}, {}};
   }
 };
 
@@ -217,16 +216,15 @@ class TableInjectFn : public torch::autograd::Function<TableInjectFn> {
 class GaussianInjectFn : public torch::autograd::Function<GaussianInjectFn> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& u_in, double mean,
-                               double sd) {
+                               double sd, const rng::Stream& noise) {
     torch::Tensor u = u_in.contiguous();
     torch::Tensor y = torch::empty_like(u);
-    const std::uint64_t seed = draw_noise_seed();
     const std::int64_t n = u.numel();
     AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "gaussian_inject", [&] {
       const scalar_t* pu = u.data_ptr<scalar_t>();
       scalar_t* py = y.data_ptr<scalar_t>();
       const auto m = static_cast<scalar_t>(mean), s = static_cast<scalar_t>(sd);
-      for_noise_blocks(n, seed, [&](std::int64_t b, std::int64_t len, const float* eps) {
+      for_noise_blocks(n, noise, [&](std::int64_t b, std::int64_t len, const float* eps) {
         for (std::int64_t i = 0; i < len; ++i) py[b + i] = pu[b + i] + m + s * static_cast<scalar_t>(eps[i]);
       });
     });
@@ -234,47 +232,42 @@ class GaussianInjectFn : public torch::autograd::Function<GaussianInjectFn> {
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext*,
                                                  torch::autograd::variable_list grads) {
-    return {grads[0], {}, {}};
+    return {grads[0], {}, {}, {}};
   }
 };
 
 }  // namespace
 
-std::uint64_t draw_noise_seed() {
-  return static_cast<std::uint64_t>(
-      torch::randint(std::numeric_limits<std::int64_t>::max(), {1}, torch::kInt64).item<std::int64_t>());
-}
-
-torch::Tensor standard_normal(const torch::Tensor& like, std::uint64_t seed) {
+torch::Tensor standard_normal(const torch::Tensor& like, const rng::Stream& noise) {
   torch::Tensor z = torch::empty(like.sizes(), torch::kFloat32);
   const std::int64_t n = z.numel();
   float* pz = z.data_ptr<float>();
   at::parallel_for(0, (n + kNoiseBlock - 1) / kNoiseBlock, 1, [&](std::int64_t b0, std::int64_t b1) {
     const std::int64_t b = b0 * kNoiseBlock, e = std::min(n, b1 * kNoiseBlock);
-    fill_standard_normal(pz + b, e - b, seed, static_cast<std::uint64_t>(b));
+    rng::fill_standard_normal(pz + b, e - b, noise, static_cast<std::uint64_t>(b));
   });
   return z.to(like.options());
 }
 
-torch::Tensor gaussian_inject(const torch::Tensor& u, double mean, double sd) {
+torch::Tensor gaussian_inject(const torch::Tensor& u, double mean, double sd, const rng::Stream& noise) {
   if (!u.device().is_cpu()) {
-    torch::Tensor noise;
+    torch::Tensor e;
     {
       torch::NoGradGuard g;
-      noise = standard_normal(u, draw_noise_seed()) * sd + mean;
+      e = standard_normal(u, noise) * sd + mean;
     }
-    return u + noise;
+    return u + e;
   }
-  return GaussianInjectFn::apply(u, mean, sd);
+  return GaussianInjectFn::apply(u, mean, sd, noise);
 }
 
 torch::Tensor table_inject(const torch::Tensor& u, const TableInjectArgs& a) {
   if (!u.device().is_cpu()) return table_inject_composed(u, a);
-  return TableInjectFn::apply(u, a.mean, a.std, a.slope, a.lo, a.width, a.corrected_gradient);
+  return TableInjectFn::apply(u, a.mean, a.std, a.slope, a.lo, a.width, a.corrected_gradient, a.noise);
 }
 
 torch::Tensor table_inject_composed(const torch::Tensor& u, const TableInjectArgs& a) {
-  torch::Tensor eps = standard_normal(u, draw_noise_seed());
+  torch::Tensor eps = standard_normal(u, a.noise);
   torch::Tensor pos = (u.detach().to(torch::kFloat64) - a.lo) / a.width;
   torch::Tensor j = pos.floor().nan_to_num(0.0).clamp(0, a.mean.numel() - 1).to(torch::kInt64);
   torch::Tensor h = (pos * 2.0).floor().nan_to_num(0.0).clamp(0, a.slope.numel() - 1).to(torch::kInt64);
@@ -290,11 +283,11 @@ torch::Tensor table_inject_composed(const torch::Tensor& u, const TableInjectArg
 
 torch::Tensor poly_inject(const torch::Tensor& u, const PolyInjectArgs& a) {
   if (!u.device().is_cpu()) return poly_inject_composed(u, a);
-  return PolyInjectFn::apply(u, a.mean_coef, a.std_coef, a.lo, a.hi, a.corrected_gradient);
+  return PolyInjectFn::apply(u, a.mean_coef, a.std_coef, a.lo, a.hi, a.corrected_gradient, a.noise);
 }
 
 torch::Tensor poly_inject_composed(const torch::Tensor& u, const PolyInjectArgs& a) {
-  torch::Tensor eps = standard_normal(u, draw_noise_seed());
+  torch::Tensor eps = standard_normal(u, a.noise);
   torch::Tensor x = torch::clamp(u, a.lo, a.hi);
   torch::Tensor mean = polyval(a.mean_coef, x);
   torch::Tensor sd = torch::relu(polyval(a.std_coef, x));

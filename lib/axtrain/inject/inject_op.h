@@ -1,6 +1,7 @@
 // The point-wise injection op of the polynomial error model, y = u + b(ũ) + max(σ(ũ), 0)·ε,
-// ũ = clamp(u, lo, hi), ε ~ N(0, 1) from the counter-based generator of normal_rng.h, seeded by a
-// number drawn from torch's default generator (so torch::manual_seed fixes the noise).
+// ũ = clamp(u, lo, hi), ε ~ N(0, 1): element i of u takes number i of the caller's noise stream
+// (core/random.h: keyed by run seed, layer and draw, counted by step), so the noise depends on
+// nothing else — not on threads, other layers or evaluation order.
 //
 // poly_inject is one custom autograd function with a fused element loop: it saves only u (and
 // the coefficients) and recomputes b′(ũ) in backward — the gradient checkpointing of Li et al.
@@ -9,12 +10,15 @@
 #pragma once
 #include <torch/types.h>
 
+#include "axtrain/core/random.h"
+
 namespace ax::inject {
 
 struct PolyInjectArgs {
   torch::Tensor mean_coef, std_coef;  // float64, lowest order first
   double lo = 0.0, hi = 0.0;          // calibrated range of u
   bool corrected_gradient = true;     // gradient 1 + b′(u)·1{lo ≤ u ≤ hi}, else 1
+  rng::Stream noise;                  // ε of element i = number i of this stream
 };
 
 torch::Tensor poly_inject(const torch::Tensor& u, const PolyInjectArgs& a);
@@ -28,17 +32,16 @@ struct TableInjectArgs {
   torch::Tensor slope;      // float64 [2B]
   double lo = 0.0, width = 1.0;
   bool corrected_gradient = true;
+  rng::Stream noise;
 };
 
 torch::Tensor table_inject(const torch::Tensor& u, const TableInjectArgs& a);
 torch::Tensor table_inject_composed(const torch::Tensor& u, const TableInjectArgs& a);
 
 // y = u + mean + sd·ε with gradient 1 (the type-2 error model), one fused element loop.
-torch::Tensor gaussian_inject(const torch::Tensor& u, double mean, double sd);
+torch::Tensor gaussian_inject(const torch::Tensor& u, double mean, double sd, const rng::Stream& noise);
 
-// A stream seed from torch's default CPU generator.
-std::uint64_t draw_noise_seed();
-// ε of stream `seed` in the shape, dtype and device of `like` (computed on the CPU).
-torch::Tensor standard_normal(const torch::Tensor& like, std::uint64_t seed);
+// ε of the stream in the shape, dtype and device of `like` (computed on the CPU).
+torch::Tensor standard_normal(const torch::Tensor& like, const rng::Stream& noise);
 
 }  // namespace ax::inject

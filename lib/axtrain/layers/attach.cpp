@@ -37,6 +37,11 @@ void attach_hardware(torch::nn::Module& model, const hw::HardwareSpec& spec, std
   }
 }
 
+void set_step(torch::nn::Module& model, std::uint64_t step) {
+  for (const auto& l : mac_layers(model))
+    l.layer->hardware().set_step(step);
+}
+
 void set_mode(torch::nn::Module& model, hw::Mode mode) {
   for (const auto& l : mac_layers(model)) l.layer->set_mode(mode);
 }

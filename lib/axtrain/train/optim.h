@@ -10,6 +10,7 @@
 #include <torch/optim/optimizer.h>
 #include <yaml-cpp/yaml.h>
 
+#include "axtrain/core/random.h"
 #include "axtrain/core/registry.h"
 
 namespace ax::config {
@@ -17,6 +18,13 @@ class Section;
 }
 
 namespace ax::train {
+
+// An optimizer whose step draws random numbers (SC-GDM's stochastic counter steps): before each
+// step the trainer passes it that step's stream (key from the run seed, counter from the step).
+struct KeyedDraws {
+  virtual ~KeyedDraws() = default;
+  virtual void set_draws(const rng::Stream& draws) = 0;
+};
 
 struct OptimizerOptions {
   virtual ~OptimizerOptions() = default;

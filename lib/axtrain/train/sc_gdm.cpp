@@ -9,13 +9,25 @@
 
 #include <torch/serialize/archive.h>
 
+#include "axtrain/core/random.h"
 #include "axtrain/layers/mac_layer.h"
 
 namespace ax::train {
 
-torch::Tensor ternary_quantise(const torch::Tensor& r) {
-  torch::Tensor u = torch::rand_like(r);
-  return torch::sign(r) * (u < r.abs()).to(r.scalar_type());
+torch::Tensor ternary_quantise(const torch::Tensor& r, const rng::Stream& draws) {
+  torch::Tensor rc = r.detach().to(torch::kCPU, torch::kFloat64).contiguous();
+  const std::int64_t n = rc.numel();
+  std::vector<std::uint32_t> words(static_cast<std::size_t>(2 * n));
+  rng::fill_u32(words.data(), 2 * n, draws, 0);
+  torch::Tensor q = torch::empty_like(rc);
+  const double* pr = rc.data_ptr<double>();
+  double* pq = q.data_ptr<double>();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::uint64_t bits = words[2 * i] | (static_cast<std::uint64_t>(words[2 * i + 1]) << 32);
+    const double u = static_cast<double>(bits >> 11) * 0x1.0p-53;  // [0, 1)
+    pq[i] = u < std::abs(pr[i]) ? (pr[i] > 0 ? 1.0 : -1.0) : 0.0;
+  }
+  return q.to(r.device(), r.scalar_type());
 }
 
 ScGdm::ScGdm(std::vector<torch::Tensor> params, ScGdmOptions options)
@@ -50,23 +62,9 @@ void ScGdm::tap_linear(layers::MacLayerImpl& layer) {
   });
 }
 
-namespace {
-// SplitMix64 (Steele, Lea & Flood 2014): one stream per counter row, seeded from torch's
-// default generator, so the draws follow the run's seed and not the thread count.
-struct SplitMix64 {
-  std::uint64_t s;
-  std::uint64_t next() {
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-};
-}  // namespace
 
 bool ScGdm::per_sample_step(const torch::Tensor& p, const Tapped& t, const ScGdmOptions& o,
-                            torch::Tensor& counter, double& saturated, double& moved) {
+                            const rng::Stream& draws, torch::Tensor& counter, double& saturated, double& moved) {
   std::vector<torch::Tensor> xs, ds;
   for (const auto& r : t.tap->records) {
     if (!r.delta->defined()) continue;
@@ -92,20 +90,18 @@ bool ScGdm::per_sample_step(const torch::Tensor& p, const Tapped& t, const ScGdm
   const std::int64_t n = x.size(0), outs = d.size(1), cols = t.bias ? 1 : x.size(1);
   const double* xp = x.data_ptr<double>();
   const double* dp = d.data_ptr<double>();
-  torch::Tensor seeds = torch::randint(0, std::int64_t{1} << 62, {outs}, torch::kInt64);
-  const std::int64_t* sp = seeds.data_ptr<std::int64_t>();
   std::vector<double> steps(static_cast<std::size_t>(outs * cols), 0.0), sat(static_cast<std::size_t>(outs), 0.0),
       mov(static_cast<std::size_t>(outs), 0.0);
   at::parallel_for(0, outs, 1, [&](std::int64_t b, std::int64_t e) {
     for (std::int64_t oi = b; oi < e; ++oi) {
-      SplitMix64 g{static_cast<std::uint64_t>(sp[oi])};
+      rng::Sequence g(draws, static_cast<std::uint64_t>(oi) << 32);  // row oi: blocks oi·2³² on
       double* row = steps.data() + oi * cols;
       double s = 0, m = 0;
       auto draw = [&](double& acc, double r) {
         m += 1;
         const double a = std::abs(r);
         if (a > 1) s += 1;
-        if (a >= 1 || g.uniform() < a) acc += r > 0 ? 1.0 : -1.0;
+        if (a >= 1 || static_cast<double>(g.u64() >> 11) * 0x1.0p-53 < a) acc += r > 0 ? 1.0 : -1.0;
       };
       for (std::int64_t i = 0; i < n; ++i) {
         const double di = k * dp[i * outs + oi];
@@ -143,6 +139,7 @@ torch::Tensor ScGdm::step(LossClosure closure) {
     const auto& o = static_cast<const ScGdmOptions&>(group.options());
     for (auto& p : group.params()) {
       const std::size_t i = index++;
+      const rng::Stream own = draws_.sub(i);  // parameter i's draws at this step
       if (momentum_.size() <= i) momentum_.resize(i + 1);
       if (!p.grad().defined()) continue;
       torch::Tensor counter = torch::round(p / o.step());  // the integer counter behind w
@@ -150,10 +147,10 @@ torch::Tensor ScGdm::step(LossClosure closure) {
       auto it = std::find_if(tapped_.begin(), tapped_.end(), [key](const auto& e) { return e.first == key; });
       if (it != tapped_.end()) {
         tapped += 1;
-        if (per_sample_step(p, it->second, o, counter, saturated, moved)) {
+        if (per_sample_step(p, it->second, o, own.sub(1), counter, saturated, moved)) {
           if (o.weight_decay() != 0) {
             torch::Tensor r = p * (-o.weight_decay() * o.lr() / o.step());
-            counter.add_(ternary_quantise(r.clamp(-1.0, 1.0)));
+            counter.add_(ternary_quantise(r.clamp(-1.0, 1.0), own.sub(2)));
           }
           p.copy_(counter * o.step());
           continue;
@@ -170,7 +167,7 @@ torch::Tensor ScGdm::step(LossClosure closure) {
       torch::Tensor r = -d / o.step();
       saturated += (r.abs() > 1).sum().item<double>();
       moved += (r != 0).sum().item<double>();
-      counter.add_(ternary_quantise(r.clamp(-1.0, 1.0)));
+      counter.add_(ternary_quantise(r.clamp(-1.0, 1.0), own));
       p.copy_(counter * o.step());
     }
   }

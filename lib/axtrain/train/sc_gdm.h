@@ -8,9 +8,11 @@
 // is too large shows. Var[q] = |r| − r². Weights start on the grid (rounded to the nearest
 // multiple of Δ at the first step); the counters are re-read from the weights at every step, so
 // a weight clamp or a checkpoint round trip keeps them exact (|c| < 2^24 is exact in float32).
-// The Bernoulli draws use torch's default generator (the run's seed fixes them); per-sample steps
-// draw from one SplitMix64 stream per output row, seeded from that generator (thread-count
-// independent), and skip the draws of zero inputs or gradients (r = 0 never steps).
+// The Bernoulli draws come from the step's Philox stream the trainer passes in (KeyedDraws,
+// core/random.h; parameter i draws from its sub-stream i): a per-batch step compares element e's
+// uniform u (53 bits from words 2e, 2e + 1) with |r|; per-sample steps read one sequence per
+// output row (thread-count independent) and skip the draws of zero inputs or gradients (r = 0
+// never steps).
 //
 // Per-sample steps (`per_sample`, SC-GDC only: momentum 0). The hardware takes one ternary step
 // per *sample* (§7.13: "per training sample and weight, draw b⁺, b⁻"), so a batch can move a
@@ -41,6 +43,8 @@
 
 #include <torch/optim/optimizer.h>
 
+#include "axtrain/train/optim.h"
+
 namespace ax::layers {
 class MacLayerImpl;
 }
@@ -69,13 +73,14 @@ struct SampleTap {
   bool active = true;  // false once the optimizer is gone: record nothing
 };
 
-class ScGdm : public torch::optim::Optimizer {
+class ScGdm : public torch::optim::Optimizer, public KeyedDraws {
  public:
   ScGdm(std::vector<torch::Tensor> params, ScGdmOptions options);
   ~ScGdm() override;
   torch::Tensor step(LossClosure closure = nullptr) override;
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
+  void set_draws(const rng::Stream& draws) override { draws_ = draws; }
   // Share of the last step's non-zero updates with |d| > Δ (clipped to one counter step); with
   // per-sample steps, counted over the per-sample draws.
   double saturated_fraction() const { return saturated_; }
@@ -92,16 +97,18 @@ class ScGdm : public torch::optim::Optimizer {
     bool bias = false;
   };
   // Adds the per-sample steps of parameter p to counter; false when the decomposition fails.
-  bool per_sample_step(const torch::Tensor& p, const Tapped& t, const ScGdmOptions& o, torch::Tensor& counter,
-                       double& saturated, double& moved);
+  bool per_sample_step(const torch::Tensor& p, const Tapped& t, const ScGdmOptions& o, const rng::Stream& draws,
+                       torch::Tensor& counter, double& saturated, double& moved);
 
   std::vector<torch::Tensor> momentum_;  // one per parameter (undefined until first used)
   std::vector<std::pair<const void*, Tapped>> tapped_;  // parameter (TensorImpl*) → its layer's tap
   std::vector<std::shared_ptr<SampleTap>> taps_;
   double saturated_ = 0.0, fallback_ = 0.0;
+  rng::Stream draws_;
 };
 
-// q = sign(r)·Bernoulli(|r|) element-wise for r in [−1, 1] (the ternary stochastic quantiser).
-torch::Tensor ternary_quantise(const torch::Tensor& r);
+// q = sign(r)·Bernoulli(|r|) element-wise for r in [−1, 1] (the ternary stochastic quantiser):
+// element e steps where u_e < |r_e|, u_e = ⌊(w₂ₑ + 2³²·w₂ₑ₊₁) / 2¹¹⌋ · 2⁻⁵³ from the stream's words.
+torch::Tensor ternary_quantise(const torch::Tensor& r, const rng::Stream& draws);
 
 }  // namespace ax::train

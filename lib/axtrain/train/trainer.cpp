@@ -11,8 +11,10 @@
 #include <torch/serialize.h>
 
 #include "axtrain/core/errors.h"
+#include "axtrain/core/random.h"
 #include "axtrain/layers/attach.h"
 #include "axtrain/train/checkpoint.h"
+#include "axtrain/train/optim.h"
 #include "axtrain/train/output_deviation.h"
 
 namespace ax::train {
@@ -171,6 +173,7 @@ SplitMetrics Trainer::evaluate_once(std::uint64_t seed) {
   const bool deviation = opt_.eval.mode != hw::Mode::Ideal && !opt_.ideal_hardware;
   train::OutputDeviationSum dev;
   for (std::int64_t start = 0; start < n; start += bs) {
+    layers::set_step(*model_, rng::eval_step(seed, start / bs));
     std::vector<std::int64_t> idx(static_cast<std::size_t>(std::min(bs, n - start)));
     std::iota(idx.begin(), idx.end(), start);
     data::Batch b = data_.load(data::Part::Test, idx, false, unused);
@@ -215,6 +218,7 @@ std::int64_t calibrate_hardware(models::Model& model, data::Dataset& data, hw::M
   std::mt19937_64 unused(0);
   std::int64_t batches = 0;
   for (std::int64_t start = 0; start < n && left() > 0; start += batch_size, ++batches) {
+    layers::set_step(model, rng::calibration_step(batches));
     std::vector<std::int64_t> idx(static_cast<std::size_t>(std::min(batch_size, n - start)));
     std::iota(idx.begin(), idx.end(), start);
     model.forward(data.load(data::Part::Train, idx, false, unused).x.to(device));
@@ -360,6 +364,12 @@ double Trainer::apply_schedule(std::int64_t g) {
 void Trainer::train_step(std::int64_t g, std::size_t ph, std::int64_t epoch, const torch::Tensor& x,
                          const torch::Tensor& y, EpochRecord& rec, EpochTally& tally) {
   const PhaseSpec& p = opt_.phases[ph];
+  // The hardware's draws are keyed by (run seed, layer) and counted by this step; torch's own
+  // generator (dropout, if a model has it) is re-seeded per step so a resume repeats it too.
+  layers::set_step(*model_, rng::train_step(g));
+  if (auto* k = dynamic_cast<KeyedDraws*>(optimizer_.get()))
+    k->set_draws(rng::Stream{rng::mix(opt_.seed, static_cast<std::uint64_t>(rng::Draw::OptimizerSteps)),
+                             rng::train_step(g)});
   torch::manual_seed(derive_seed(opt_.seed, 0xba7cull, static_cast<std::uint64_t>(g)));
   const bool calibration = calibrates(ph, g);
   const double fraction = p.calibrate.fraction;

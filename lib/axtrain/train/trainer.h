@@ -3,9 +3,13 @@
 // round(cumulative_epochs_k · batches_per_epoch). A phase with its own optimizer or schedule
 // starts a new optimizer "segment" (fresh optimizer state, schedule measured from its start).
 //
-// Determinism: the data order of epoch e comes from seed(run seed, e); before every batch the
-// torch generator is re-seeded from (run seed, global batch index), so hardware noise and
-// augmentation are reproducible and a resumed run continues exactly where it stopped.
+// Determinism: the data order of epoch e comes from seed(run seed, e). Every hardware draw (noise,
+// flips, random phases) and SC-GDM's steps come from counter-based streams keyed by (run seed,
+// layer) and counted by the step (core/random.h): training step g, or evaluation pass and batch;
+// the trainer sets the step before every forward (layers::set_step). torch's own generator
+// (augmentation, dropout, sensitivity output sampling) is re-seeded from (run seed, g) per batch.
+// So results are reproducible, independent of threads and evaluation order, and a resumed run
+// continues exactly where it stopped.
 #pragma once
 #include <chrono>
 #include <memory>

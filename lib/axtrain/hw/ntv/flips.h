@@ -2,15 +2,18 @@
 // stored bits with probability p, decode.
 //
 // Flip patterns are exact i.i.d. Bernoulli(p) over the word array's bits (bit j of word i is bit
-// number i·B + j). The array is cut into fixed blocks of kBlockWords words, each with its own
-// xoshiro256** stream seeded from (seed, block index), so the pattern depends only on the seed,
-// never on the thread count. For p ≤ kDenseAbove the flip positions are found by geometric
-// skipping (gap = floor(ln U / ln(1 − p)), U uniform on (0, 1] with 53 bits); above it every bit
-// compares a 64-bit uniform against p·2^64.
+// number i·B + j). The array is cut into fixed blocks of kBlockWords words; block b reads the
+// caller's Philox stream (core/random.h) in order from counter block b·2³², so the pattern
+// depends only on the stream (the layer's key and the step), never on the thread count. For
+// p ≤ kDenseAbove the flip positions are found by geometric skipping (gap = floor(ln U /
+// ln(1 − p)), U uniform on (0, 1] with 53 bits from two words); above it every bit compares a
+// 32-bit word against p·2³².
 #pragma once
 #include <cstdint>
 
 #include <torch/types.h>
+
+#include "axtrain/core/random.h"
 
 namespace ax::hw::ntv {
 
@@ -30,8 +33,8 @@ struct ReadResult {
   std::int64_t flips = 0;  // bits flipped in this read
 };
 
-// Quantises w (CPU, float or double) with frac_bits, flips bits with probability p using `seed`
-// (p = 0: no flips), decodes.
-ReadResult read(const torch::Tensor& w, int word_bits, int frac_bits, double p, std::uint64_t seed);
+// Quantises w (CPU, float or double) with frac_bits, flips bits with probability p drawn from
+// `draws` (p = 0: no flips), decodes.
+ReadResult read(const torch::Tensor& w, int word_bits, int frac_bits, double p, const rng::Stream& draws);
 
 }  // namespace ax::hw::ntv

@@ -31,18 +31,14 @@ class NtvStorage final : public WeightStorage {
  public:
   explicit NtvStorage(NtvStorageOptions o) : o_(std::move(o)) {}
 
-  Tensor read(const Tensor& w) override {
+  Tensor read(const Tensor& w, const rng::Stream& draws) override {
     const bool flip = o_.flip_rate > 0 &&
                       (o_.flip_in == NtvStorageOptions::FlipIn::TrainAndEval || !is_training());
     Tensor wd = w.detach().to(torch::kCPU);
     const int frac = o_.auto_integer_bits
                          ? ntv::fraction_bits(wd.numel() ? wd.abs().max().item<double>() : 0.0, o_.word_bits)
                          : o_.word_bits - 1 - o_.integer_bits;
-    std::uint64_t seed = 0;
-    if (flip)  // one draw from torch's default generator (re-seeded per batch by the trainer)
-      seed = static_cast<std::uint64_t>(
-          torch::randint(std::numeric_limits<std::int64_t>::max(), {1}, torch::kInt64).item<std::int64_t>());
-    ntv::ReadResult r = ntv::read(wd, o_.word_bits, frac, flip ? o_.flip_rate : 0.0, seed);
+    ntv::ReadResult r = ntv::read(wd, o_.word_bits, frac, flip ? o_.flip_rate : 0.0, draws);
     reads_ += 1;
     flips_ += r.flips;
     bits_ += wd.numel() * o_.word_bits;

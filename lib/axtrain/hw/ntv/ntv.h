@@ -8,7 +8,7 @@
 // point; I ≤ 0 when max|w| < 1, i.e. no integer bits, so a sign-bit flip costs 2^I, not the full
 // range of an integer format). Every read of the weights (every forward pass, training and
 // evaluation, not in mode ideal) flips each stored bit independently with probability
-// `flip_rate`, with a fresh pattern per read drawn from torch's default generator. The gradient
+// `flip_rate`, with a fresh pattern per step drawn from the layer's stream (core/random.h). The gradient
 // passes straight through to the stored weight (plain) or AxTrain's Eq. 12 (clipped):
 // grad · 1{|grad| < 1}.
 //

@@ -84,13 +84,23 @@ torch::Tensor mod_phase(torch::Tensor key, std::int64_t period) {
   return key.remainder(period).to(torch::kInt32).contiguous();  // remainder: ≥ 0 for period > 0
 }
 
+// n phases uniform in [0, period): phase i = ⌊w_i · period / 2³²⌋, w_i = word i of the stream.
+torch::Tensor random_phases(std::int64_t n, std::int64_t period, const rng::Stream& draws) {
+  torch::Tensor p = torch::empty({n}, torch::kInt32);
+  auto* out = reinterpret_cast<std::uint32_t*>(p.data_ptr<std::int32_t>());
+  rng::fill_u32(out, n, draws, 0);
+  const auto m = static_cast<std::uint32_t>(period);
+  for (std::int64_t i = 0; i < n; ++i) out[i] = rng::below(out[i], m);
+  return p;
+}
+
 // Phases of the per-sample activation streams (index i = flat index within one sample of the
 // streamed layout [C'][H][W]), repeated for every sample.
 torch::Tensor activation_phases(const ScOptions& o, const StreamEncoder& enc, std::int64_t per_sample,
-                                std::int64_t samples) {
+                                std::int64_t samples, const rng::Stream& draws) {
   const std::int64_t period = enc.period();
   if (o.phase_mode == PhaseMode::Random)
-    return torch::randint(0, period, {samples * per_sample}, torch::kInt32);
+    return random_phases(samples * per_sample, period, draws.sub(rng::Draw::ActivationPhases));
   torch::Tensor key = torch::arange(per_sample, torch::kInt64) + o.input_offset;
   torch::Tensor p;
   if (o.phase_mode == PhaseMode::State) {
@@ -105,10 +115,10 @@ torch::Tensor activation_phases(const ScOptions& o, const StreamEncoder& enc, st
 
 // Phases of the weight streams (flat index j within the weight tensor [O][Cg][k][k]).
 torch::Tensor weight_phases(const ScOptions& o, const StreamEncoder& enc, const ConvGeometry& g,
-                            std::int64_t offset) {
+                            std::int64_t offset, const rng::Stream& phases) {
   const std::int64_t period = enc.period(), cg = g.Cg(), og = g.Og(), kk = g.kh * g.kw;
   const std::int64_t nw = g.O * cg * kk;
-  if (o.phase_mode == PhaseMode::Random) return torch::randint(0, period, {nw}, torch::kInt32);
+  if (o.phase_mode == PhaseMode::Random) return random_phases(nw, period, phases);
   torch::Tensor j = torch::arange(nw, torch::kInt64);
   if (o.phase_mode == PhaseMode::Index) return mod_phase(j + offset, period);
   if (o.phase_mode == PhaseMode::State) {
@@ -145,20 +155,21 @@ std::vector<T> streams(const StreamEncoder& enc, const torch::Tensor& levels, co
 
 // Weight rows [G][S][j][lanes · Og], j = (h · Cg + c) · k² + ky · k + kx (h = 1: the x⁻ half),
 // from the weight levels: encoded streams (with flips when configured) in the kernel's order.
-// flip_seeds: the W⁺ and W⁻ flip seeds (used when flip_rate > 0).
+// draws: the layer's stream (random phases and flips of W⁺ and W⁻ take their sub-streams).
 template <class T>
 std::vector<T> weight_rows(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const ConvGeometry& g0,
-                           bool split, const std::uint64_t* flip_seeds) {
+                           bool split, const rng::Stream& draws) {
   const bool bipolar = o.encoding == Encoding::Bipolar;
   const int slices = enc.slices();
   const std::int64_t kk = g0.kh * g0.kw, groups = g0.groups;
   const std::int64_t cg = g0.Cg(), og = g0.Og(), nw = g0.O * cg * kk;
-  std::vector<T> wpos = streams<T>(enc, lv.w_pos, weight_phases(o, enc, g0, o.weight_pos_offset));
+  std::vector<T> wpos = streams<T>(enc, lv.w_pos, weight_phases(o, enc, g0, o.weight_pos_offset, draws.sub(rng::Draw::WeightPhases).sub(0)));
   std::vector<T> wneg;
-  if (!bipolar) wneg = streams<T>(enc, lv.w_neg, weight_phases(o, enc, g0, o.weight_neg_offset));
+  if (!bipolar) wneg = streams<T>(enc, lv.w_neg, weight_phases(o, enc, g0, o.weight_neg_offset, draws.sub(rng::Draw::WeightPhases).sub(1)));
   if (o.flip_rate > 0.0) {
-    flip_bits(wpos.data(), static_cast<std::int64_t>(wpos.size()), o.flip_rate, flip_seeds[0]);
-    if (!wneg.empty()) flip_bits(wneg.data(), static_cast<std::int64_t>(wneg.size()), o.flip_rate, flip_seeds[1]);
+    flip_bits(wpos.data(), static_cast<std::int64_t>(wpos.size()), o.flip_rate, draws.sub(rng::Draw::WeightFlipsPos));
+    if (!wneg.empty())
+      flip_bits(wneg.data(), static_cast<std::int64_t>(wneg.size()), o.flip_rate, draws.sub(rng::Draw::WeightFlipsNeg));
   }
   const std::int64_t lanes = bipolar ? 1 : 2, row = lanes * og, halves = split ? 2 : 1;
   const std::int64_t jn = halves * cg * kk;
@@ -184,7 +195,7 @@ std::vector<T> weight_rows(const ScOptions& o, const StreamEncoder& enc, const L
 
 template <class T>
 Emulation run(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const ConvGeometry& g0,
-              bool split, mac::WeightCache* cache, bool polarities) {
+              bool split, const rng::Stream& draws, mac::WeightCache* cache, bool polarities) {
   const bool bipolar = o.encoding == Encoding::Bipolar;
   const int slices = enc.slices();
   const std::int64_t groups = g0.groups, cg = g0.Cg();
@@ -199,17 +210,13 @@ Emulation run(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, co
     g.C = 2 * g0.C;
   }
   const std::int64_t per_sample = g.C * g.H * g.W;
-  std::vector<T> acts = streams<T>(enc, a, activation_phases(o, enc, per_sample, g.N));
-  std::uint64_t seeds[3] = {0, 0, 0};  // flips of activations, W⁺, W⁻
-  if (o.flip_rate > 0.0) {
-    torch::Tensor t = torch::randint(0, std::int64_t{1} << 62, {3}, torch::kInt64);
-    for (int i = 0; i < 3; ++i) seeds[i] = static_cast<std::uint64_t>(t[i].item<std::int64_t>());
-    flip_bits(acts.data(), static_cast<std::int64_t>(acts.size()), o.flip_rate, seeds[0]);
-  }
+  std::vector<T> acts = streams<T>(enc, a, activation_phases(o, enc, per_sample, g.N, draws));
+  if (o.flip_rate > 0.0)
+    flip_bits(acts.data(), static_cast<std::int64_t>(acts.size()), o.flip_rate, draws.sub(rng::Draw::ActivationFlips));
   // Deterministic weight streams (index, state or scatter phases; no flips) depend on the weight
   // levels and, for scatter, the input geometry: kept in the layer's cache while both are unchanged.
   // Random phases and flips are drawn per call.
-  auto build = [&] { return weight_rows<T>(o, enc, lv, g0, split, seeds + 1); };
+  auto build = [&] { return weight_rows<T>(o, enc, lv, g0, split, draws); };
   const bool keep = cache && o.phase_mode != PhaseMode::Random && o.flip_rate == 0.0;
   const std::shared_ptr<const std::vector<T>> rows =
       keep ? cache->get<std::vector<T>>(lv.w_neg.defined() ? torch::stack({lv.w_pos, lv.w_neg}) : lv.w_pos,
@@ -245,14 +252,15 @@ Emulation run(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, co
 }  // namespace
 
 Emulation emulate(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const MacOp& op,
-                  const torch::Tensor& x, const torch::Tensor& w, mac::WeightCache* cache, bool polarities) {
+                  const torch::Tensor& x, const torch::Tensor& w, const rng::Stream& draws, mac::WeightCache* cache,
+                  bool polarities) {
   const bool linear = op.kind == MacOp::Kind::Linear;
   if (!linear && w.size(2) != w.size(3))
     throw ConfigError(fmt::format("sc: only square convolution kernels are supported (this layer has {}x{})", w.size(2), w.size(3)));
   const ConvGeometry g = mac::geometry(x.sizes(), w.sizes(), op, "sc");
   const bool split = lv.x_neg.defined();
-  Emulation em = o.stream_length == 32 ? run<std::uint32_t>(o, enc, lv, g, split, cache, polarities)
-                                       : run<std::uint64_t>(o, enc, lv, g, split, cache, polarities);
+  Emulation em = o.stream_length == 32 ? run<std::uint32_t>(o, enc, lv, g, split, draws, cache, polarities)
+                                       : run<std::uint64_t>(o, enc, lv, g, split, draws, cache, polarities);
   if (linear) em.counts = em.counts.reshape({g.N, g.O});
   if (linear && em.counts_neg.defined()) em.counts_neg = em.counts_neg.reshape({g.N, g.O});
   return em;

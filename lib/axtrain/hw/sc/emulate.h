@@ -45,13 +45,13 @@ struct Emulation {
   KernelStats stats;
 };
 
-// Runs the streams through the kernel. Randomness (random phases, flips) comes from torch's
-// default generator. CPU tensors (callers move CUDA inputs). `cache` (optional, the layer's)
+// Runs the streams through the kernel. Randomness (random phases, flips) comes from sub-streams
+// of `draws` (the layer's stream at this step, core/random.h). CPU tensors (callers move CUDA inputs). `cache` (optional, the layer's)
 // keeps the packed weight streams while the weight levels are unchanged (deterministic phases,
 // no flips). `polarities` (unipolar only) runs the kernel once per polarity on the same streams
 // (the other lane's weight words zeroed after any flips) and returns the two counts apart.
 Emulation emulate(const ScOptions& o, const StreamEncoder& enc, const Levels& lv, const MacOp& op,
                   const torch::Tensor& x_shape_like, const torch::Tensor& w_shape_like,
-                  mac::WeightCache* cache = nullptr, bool polarities = false);
+                  const rng::Stream& draws = {}, mac::WeightCache* cache = nullptr, bool polarities = false);
 
 }  // namespace ax::hw::sc

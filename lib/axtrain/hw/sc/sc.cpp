@@ -38,20 +38,20 @@ struct Run {
 };
 
 Run run_streams(const ScOptions& o, const StreamEncoder& enc, const torch::Tensor& x0,
-                const torch::Tensor& w0, const MacOp& op, mac::WeightCache* cache,
+                const torch::Tensor& w0, const MacOp& op, const rng::Stream& draws, mac::WeightCache* cache,
                 const std::optional<CalibratedRange>& range, bool polarities = false) {
   torch::NoGradGuard g;
   torch::Tensor x = x0.detach().to(torch::kCPU), w = w0.detach().to(torch::kCPU);
   Run r;
   r.scales = choose_scales(o, x, w, range ? &*range : nullptr);
   r.levels = operand_levels(o, r.scales, x, w);
-  r.em = emulate(o, enc, r.levels, op, x, w, cache, polarities);
+  r.em = emulate(o, enc, r.levels, op, x, w, draws, cache, polarities);
   return r;
 }
 }  // namespace
 
 torch::Tensor ScHardware::exact(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
-  Run r = run_streams(o_, *enc_, x, w, op, &cache_, input_range());
+  Run r = run_streams(o_, *enc_, x, w, op, draws(), &cache_, input_range());
   {
     torch::NoGradGuard g;
     counters_[0] += r.em.stats.rows;
@@ -70,7 +70,7 @@ std::optional<inject::Polarities> ScHardware::proxy_polarities(const torch::Tens
 std::optional<inject::Polarities> ScHardware::exact_polarities(const torch::Tensor& x, const torch::Tensor& w,
                                                               const MacOp& op) {
   if (o_.encoding == Encoding::Bipolar) return std::nullopt;
-  Run r = run_streams(o_, *enc_, x, w, op, &cache_, input_range(), /*polarities=*/true);
+  Run r = run_streams(o_, *enc_, x, w, op, draws(), &cache_, input_range(), /*polarities=*/true);
   const double l = static_cast<double>(o_.stream_length);
   inject::Polarities p;
   p.scale = r.scales.input * r.scales.weight * l * l;
@@ -81,7 +81,7 @@ std::optional<inject::Polarities> ScHardware::exact_polarities(const torch::Tens
 }
 
 IntegerTrace ScHardware::trace(const torch::Tensor& x, const torch::Tensor& w, const MacOp& op) {
-  Run r = run_streams(o_, *enc_, x, w, op, &cache_, input_range());
+  Run r = run_streams(o_, *enc_, x, w, op, draws(), &cache_, input_range());
   IntegerTrace t;
   t.input_scale = r.scales.input;
   t.weight_scale = r.scales.weight;

@@ -78,16 +78,9 @@ void StreamEncoder::encode(std::int64_t n, const std::int32_t* levels, const std
 }
 
 namespace {
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 // Bernoulli(p) flips by geometric skipping: the gap between flips is floor(log u / log(1 − p)).
 template <class T>
-void flip_impl(T* words, std::int64_t n, double p, std::uint64_t seed) {
+void flip_impl(T* words, std::int64_t n, double p, const rng::Stream& draws) {
   if (!(p > 0.0) || n <= 0) return;
   constexpr std::int64_t kWordBits = sizeof(T) * 8;
   constexpr std::int64_t kChunk = 4096;  // words per independently keyed chunk
@@ -95,12 +88,11 @@ void flip_impl(T* words, std::int64_t n, double p, std::uint64_t seed) {
   const std::int64_t chunks = (n + kChunk - 1) / kChunk;
   at::parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {
     for (std::int64_t c = cb; c < ce; ++c) {
-      std::uint64_t state = seed ^ (0xD1B54A32D192ED03ull * static_cast<std::uint64_t>(c + 1));
+      rng::Sequence seq(draws, static_cast<std::uint64_t>(c) << 32);
       T* w = words + c * kChunk;
       const std::int64_t bits = std::min(kChunk, n - c * kChunk) * kWordBits;
       auto gap = [&]() -> std::int64_t {
-        // u in (0, 1]: 53 random bits.
-        double u = (static_cast<double>(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53;
+        const double u = seq.unit_open_below();  // (0, 1], 53 random bits
         double g = std::floor(std::log(u) / log_q);
         return g < static_cast<double>(bits) ? static_cast<std::int64_t>(g) : bits;
       };
@@ -111,11 +103,11 @@ void flip_impl(T* words, std::int64_t n, double p, std::uint64_t seed) {
 }
 }  // namespace
 
-void flip_bits(std::uint32_t* words, std::int64_t n, double p, std::uint64_t seed) {
-  flip_impl(words, n, p, seed);
+void flip_bits(std::uint32_t* words, std::int64_t n, double p, const rng::Stream& draws) {
+  flip_impl(words, n, p, draws);
 }
-void flip_bits(std::uint64_t* words, std::int64_t n, double p, std::uint64_t seed) {
-  flip_impl(words, n, p, seed);
+void flip_bits(std::uint64_t* words, std::int64_t n, double p, const rng::Stream& draws) {
+  flip_impl(words, n, p, draws);
 }
 
 }  // namespace ax::hw::sc

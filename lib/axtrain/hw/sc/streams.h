@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "axtrain/core/random.h"
 #include "axtrain/hw/sc/lfsr.h"
 
 namespace ax::hw::sc {
@@ -42,9 +43,11 @@ class StreamEncoder {
   std::vector<std::uint64_t> table_;
 };
 
-// Flips every bit of words[0 .. n) independently with probability p (0 ≤ p ≤ 1), from a
-// counter-based generator keyed by seed: the result depends on (seed, n, p) only, not on threads.
-void flip_bits(std::uint32_t* words, std::int64_t n, double p, std::uint64_t seed);
-void flip_bits(std::uint64_t* words, std::int64_t n, double p, std::uint64_t seed);
+// Flips every bit of words[0 .. n) independently with probability p (0 ≤ p ≤ 1), drawn from the
+// Philox stream `draws` (core/random.h): chunk c of 4,096 words reads it in order from counter
+// block c·2³², gaps between flips geometric (⌊ln U / ln(1 − p)⌋, U ∈ (0, 1] with 53 bits). The
+// result depends on (stream, n, p) only, not on threads.
+void flip_bits(std::uint32_t* words, std::int64_t n, double p, const rng::Stream& draws);
+void flip_bits(std::uint64_t* words, std::int64_t n, double p, const rng::Stream& draws);
 
 }  // namespace ax::hw::sc
