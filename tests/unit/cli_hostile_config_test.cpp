@@ -26,12 +26,6 @@ std::string write(const std::string& dir, const std::string& name, const std::st
 }
 
 // Exit 2, the file named, and no "internal error".
-void expect_bad_input(const Result& r, const std::string& must_contain) {
-  EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find(must_contain), std::string::npos) << r.out;
-  EXPECT_EQ(r.out.find("internal error"), std::string::npos) << r.out;
-}
-
 TEST(CliHostileConfig, SelfReferentialAliasIsAnErrorNotACrash) {
   std::string dir = test::temp_dir("hostile-alias");
   std::string cfg = write(dir, "cfg.yaml", std::string(kBase) + "seed: &S [*S]\n");

@@ -16,13 +16,7 @@ namespace {
 using test::Result;
 using test::run_limited;
 
-void expect_bad_input(const Result& r, const std::string& must_contain) {
-  EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find(must_contain), std::string::npos) << r.out;
-  EXPECT_EQ(r.out.find("internal error"), std::string::npos) << r.out;
-}
-
-const char* kRun = R"(name: paths
+const char* kPathsRun = R"(name: paths
 data: {type: synthetic, shape: [4], classes: 2, train_size: 20, test_size: 10, batch_size: 10}
 model: {type: mlp, hidden: [4]}
 phases: [{epochs: 1, mode: ideal}]
@@ -31,7 +25,7 @@ phases: [{epochs: 1, mode: ideal}]
 TEST(CliHostileInput, OutputPathsThatCannotBeDirectories) {
   std::string dir = test::temp_dir("hostile-out");
   std::string cfg = dir + "/cfg.yaml", file = dir + "/a-file";
-  std::ofstream(cfg) << kRun;
+  std::ofstream(cfg) << kPathsRun;
   std::ofstream(file) << "x";
   expect_bad_input(run_limited("run " + cfg + " --quiet --out " + file + "/sub", 60), file);
   expect_bad_input(run_limited("run " + cfg + " --quiet --out /dev/null", 60), "/dev/null");

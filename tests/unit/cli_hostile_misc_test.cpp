@@ -19,7 +19,7 @@ namespace {
 using test::Result;
 using test::run_limited;
 
-const char* kRun = R"(name: nan
+const char* kNanRun = R"(name: nan
 data: {type: synthetic, shape: [6], classes: 3, train_size: 30, test_size: 20, batch_size: 10}
 model: {type: mlp, hidden: [8]}
 phases: [{epochs: 1, mode: ideal}]
@@ -28,7 +28,7 @@ phases: [{epochs: 1, mode: ideal}]
 TEST(CliHostileMisc, EvalOfNanWeightsReportsTheNan) {
   std::string dir = test::temp_dir("hostile-nan");
   const std::string cfg_path = dir + "/cfg.yaml";
-  std::ofstream(cfg_path) << kRun;
+  std::ofstream(cfg_path) << kNanRun;
   run::RunConfig cfg = run::load_run_config(cfg_path);
   auto model = cfg.model.build({6}, 3);
   train::NamedTensors t;

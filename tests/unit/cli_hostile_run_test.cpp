@@ -19,7 +19,7 @@ namespace {
 using test::Result;
 using test::run_limited;
 
-const char* kRun = R"(name: hostile
+const char* kHostileRun = R"(name: hostile
 data: {type: synthetic, shape: [6], classes: 3, train_size: 60, test_size: 30, batch_size: 10, noise: 0.2}
 model: {type: mlp, hidden: [8]}
 optimizer: {type: adam, lr: 0.01}
@@ -28,7 +28,7 @@ phases: [{name: a, epochs: 2, mode: ideal}, {name: b, epochs: 2, mode: ideal, op
 
 std::string config(const std::string& dir, const std::string& extra = "") {
   std::string path = dir + "/cfg.yaml";
-  std::ofstream(path) << kRun << extra;
+  std::ofstream(path) << kHostileRun << extra;
   return path;
 }
 

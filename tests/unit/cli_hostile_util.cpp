@@ -1,5 +1,7 @@
 #include "cli_hostile_util.h"
 
+#include <gtest/gtest.h>
+
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -43,6 +45,12 @@ std::vector<std::string> temp_files(const std::string& dir) {
 std::string run_dir_of_output(const std::string& out) {
   std::string first = out.substr(0, out.find('\n'));
   return first.substr(0, first.rfind('/'));
+}
+
+void expect_bad_input(const Result& r, const std::string& must_contain) {
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find(must_contain), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("internal error"), std::string::npos) << r.out;
 }
 
 }  // namespace ax::test

@@ -20,6 +20,8 @@ std::string slurp(const std::string& path);
 void spit(const std::string& path, const std::string& bytes);
 // Files in dir whose name contains ".tmp."
 std::vector<std::string> temp_files(const std::string& dir);
+// Exit 2 with a message that contains must_contain, and no "internal error".
+void expect_bad_input(const Result& r, const std::string& must_contain);
 // The run directory a `run` printed (its first output line is DIR/metrics.json).
 std::string run_dir_of_output(const std::string& out);
 

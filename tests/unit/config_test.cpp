@@ -35,7 +35,7 @@ std::string write(const std::string& text, const std::string& name = "cfg.yaml")
 }
 
 // Runs load_run_config on text and returns the ConfigError message ("" if it parsed).
-std::string error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
+std::string config_error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
   try {
     run::load_run_config(write(text), sets);
   } catch (const ConfigError& e) {
@@ -109,7 +109,7 @@ TEST(Config, SetOverridesNestedKeysAndListElements) {
 }
 
 TEST(Config, UnknownKeyNamesLineKeyPathAndSuggestion) {
-  std::string e = error_of(std::string(kBase) + "eval: {evrey: 2}\n");
+  std::string e = config_error_of(std::string(kBase) + "eval: {evrey: 2}\n");
   EXPECT_NE(e.find("cfg.yaml:11:8"), std::string::npos) << e;
   EXPECT_NE(e.find("eval.evrey"), std::string::npos) << e;
   EXPECT_NE(e.find("did you mean 'every'"), std::string::npos) << e;
@@ -118,7 +118,7 @@ TEST(Config, UnknownKeyNamesLineKeyPathAndSuggestion) {
 TEST(Config, WrongTypeNamesValueAndAllowed) {
   std::string text = kBase;
   text.replace(text.find("batch_size: 16"), 14, "batch_size: many");
-  std::string e = error_of(text);
+  std::string e = config_error_of(text);
   EXPECT_NE(e.find("cfg.yaml:6:15"), std::string::npos) << e;
   EXPECT_NE(e.find("data.batch_size"), std::string::npos) << e;
   EXPECT_NE(e.find("'many' is not an integer"), std::string::npos) << e;
@@ -126,7 +126,7 @@ TEST(Config, WrongTypeNamesValueAndAllowed) {
 }
 
 TEST(Config, OutOfRangeValue) {
-  std::string e = error_of(kBase, {"optimizer.lr=-1"});
+  std::string e = config_error_of(kBase, {"optimizer.lr=-1"});
   EXPECT_NE(e.find("optimizer.lr"), std::string::npos) << e;
   EXPECT_NE(e.find("out of range"), std::string::npos) << e;
   EXPECT_NE(e.find("(--set)"), std::string::npos) << e;
@@ -143,39 +143,39 @@ TEST(Config, RegisteringANameTwiceThrows) {
 }
 
 TEST(Config, MisspelledRegistryNameListsKnown) {
-  std::string e = error_of(kBase, {"model.type=tinyconf"});
+  std::string e = config_error_of(kBase, {"model.type=tinyconf"});
   EXPECT_NE(e.find("unknown model type 'tinyconf'"), std::string::npos) << e;
   EXPECT_NE(e.find("did you mean 'tinyconv'"), std::string::npos) << e;
   EXPECT_NE(e.find("mlp"), std::string::npos) << e;
-  std::string h = error_of(std::string(kBase) + "hardware: {type: fixd_point}\n");
+  std::string h = config_error_of(std::string(kBase) + "hardware: {type: fixd_point}\n");
   EXPECT_NE(h.find("hardware.type"), std::string::npos) << h;
   EXPECT_NE(h.find("did you mean 'fixed_point'"), std::string::npos) << h;
 }
 
 TEST(Config, BadChoiceListsAllowed) {
-  std::string e = error_of(kBase, {"phases.0.mode=exactt"});
+  std::string e = config_error_of(kBase, {"phases.0.mode=exactt"});
   EXPECT_NE(e.find("phases.0.mode"), std::string::npos) << e;
   EXPECT_NE(e.find("allowed: ideal, exact, proxy, inject"), std::string::npos) << e;
 }
 
 TEST(Config, MissingRequiredSectionsAndFiles) {
-  EXPECT_NE(error_of("name: x\nmodel: {type: mlp}\nphases: [{epochs: 1}]\n").find("data"), std::string::npos);
-  EXPECT_NE(error_of(std::string(kBase) + "hardware: no/such/preset.yaml\n").find("file not found"),
+  EXPECT_NE(config_error_of("name: x\nmodel: {type: mlp}\nphases: [{epochs: 1}]\n").find("data"), std::string::npos);
+  EXPECT_NE(config_error_of(std::string(kBase) + "hardware: no/such/preset.yaml\n").find("file not found"),
             std::string::npos);
   EXPECT_THROW(run::load_run_config("/no/such/config.yaml"), ConfigError);
 }
 
 TEST(Config, YamlSyntaxErrorNamesLine) {
-  std::string e = error_of("name: t\ndata: {type: synthetic\nmodel: x\n");
+  std::string e = config_error_of("name: t\ndata: {type: synthetic\nmodel: x\n");
   EXPECT_NE(e.find("cfg.yaml:"), std::string::npos) << e;
   EXPECT_NE(e.find("YAML syntax error"), std::string::npos) << e;
 }
 
 TEST(Config, RepeatedKeyNamesBothLines) {
-  std::string e = error_of("name: t\noptimizer:\n  lr: 0.1\n  type: sgd\n  lr: 0.5\n");
+  std::string e = config_error_of("name: t\noptimizer:\n  lr: 0.1\n  type: sgd\n  lr: 0.5\n");
   EXPECT_NE(e.find("cfg.yaml:5:3: optimizer.lr: key 'lr' appears twice"), std::string::npos) << e;
   EXPECT_NE(e.find("first on line 3"), std::string::npos) << e;
-  std::string f = error_of("name: t\nphases: [{epochs: 1, epochs: 2}]\n");
+  std::string f = config_error_of("name: t\nphases: [{epochs: 1, epochs: 2}]\n");
   EXPECT_NE(f.find("phases.0.epochs"), std::string::npos) << f;
 }
 
@@ -195,7 +195,7 @@ TEST(Config, HardwarePresetWithOverridesAndLayerExclusion) {
   EXPECT_EQ(c.hardware.for_layer("fc2").type(), "ideal");
   // An unknown key inside the preset names the preset file.
   std::ofstream(dir + "/bad.yaml") << "hardware:\n  type: fixed_point\n  inptu: {bits: 6}\n";
-  std::string e = error_of(std::string(kBase) + "hardware: " + dir + "/bad.yaml\n");
+  std::string e = config_error_of(std::string(kBase) + "hardware: " + dir + "/bad.yaml\n");
   EXPECT_NE(e.find("bad.yaml:3:3"), std::string::npos) << e;
   EXPECT_NE(e.find("did you mean 'input'"), std::string::npos) << e;
   // --set into a hardware given as a preset path: the preset plus that override.
@@ -204,7 +204,7 @@ TEST(Config, HardwarePresetWithOverridesAndLayerExclusion) {
   EXPECT_EQ(d.hardware.base.dump()["input"]["bits"].as<int>(), 6);
   EXPECT_EQ(d.hardware.base.dump()["weight"]["bits"].as<int>(), 5);
   // Other scalars still cannot take keys.
-  EXPECT_NE(error_of(kBase, {"name.x=1"}).find("cannot set a key inside the value 't'"), std::string::npos);
+  EXPECT_NE(config_error_of(kBase, {"name.x=1"}).find("cannot set a key inside the value 't'"), std::string::npos);
 }
 
 TEST(Config, LayerNamesAreCheckedAgainstTheModel) {

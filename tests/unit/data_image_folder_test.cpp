@@ -54,7 +54,7 @@ std::vector<std::int64_t> iota(std::int64_t n) {
   return v;
 }
 
-std::string error_of(const std::string& yaml, bool load_all = false) {
+std::string folder_error_of(const std::string& yaml, bool load_all = false) {
   try {
     auto ds = test::data_spec(yaml).open(1);
     std::mt19937_64 rng(1);
@@ -114,7 +114,7 @@ TEST(ImageFolder, GrayscaleExpandsToThreeChannels) {
 TEST(ImageFolder, MismatchedClassNamesAreAnError) {
   std::string root = make_tree();
   fs::rename(root + "/val/b_dog", root + "/val/b_wolf");
-  std::string msg = error_of(spec_yaml(root, ""));
+  std::string msg = folder_error_of(spec_yaml(root, ""));
   EXPECT_NE(msg.find("b_dog"), std::string::npos) << msg;
   EXPECT_NE(msg.find("b_wolf"), std::string::npos) << msg;
   fs::remove_all(root);
@@ -124,15 +124,15 @@ TEST(ImageFolder, CorruptJpegIsAnErrorNamingIt) {
   std::string root = make_tree();
   test::write_text(root + "/train/b_dog/1.jpg", "\xff\xd8\xff\xe0 definitely not a JPEG body");
   // Cached: fails while opening; streaming: fails in the batch that holds it.
-  std::string cached = error_of(spec_yaml(root, "train_transform: resize, cache: true"));
+  std::string cached = folder_error_of(spec_yaml(root, "train_transform: resize, cache: true"));
   EXPECT_NE(cached.find("b_dog/1.jpg"), std::string::npos) << cached;
-  std::string streamed = error_of(spec_yaml(root, "train_transform: resize, cache: false"), true);
+  std::string streamed = folder_error_of(spec_yaml(root, "train_transform: resize, cache: false"), true);
   EXPECT_NE(streamed.find("b_dog/1.jpg"), std::string::npos) << streamed;
   // A truncated JPEG (libjpeg only warns) is rejected too.
   test::write_jpeg(root + "/train/b_dog/1.jpg", test::flat_rgb(8, 8, 1, 2, 3), 8, 8, 3);
   std::string whole = root + "/train/a_cat/0.jpg";
   fs::resize_file(whole, fs::file_size(whole) / 2);
-  std::string cut = error_of(spec_yaml(root, "train_transform: resize, cache: false"), true);
+  std::string cut = folder_error_of(spec_yaml(root, "train_transform: resize, cache: false"), true);
   EXPECT_NE(cut.find("a_cat/0.jpg"), std::string::npos) << cut;
   fs::remove_all(root);
 }

@@ -39,7 +39,7 @@ std::vector<int> ids(const data::Split& s) {
   return out;
 }
 
-std::string error_of(const std::string& yaml) {
+std::string tabular_error_of(const std::string& yaml) {
   try {
     test::data_spec(yaml).open(1);
   } catch (const DataError& e) {
@@ -70,9 +70,9 @@ TEST(Tabular, CsvValuesLabelsAndRowRanges) {
   // num_classes may exceed the labels present.
   auto wide = test::data_spec(fmt::format("{{type: csv, path: '{}', num_classes: 7}}", path)).open(1);
   EXPECT_EQ(wide->num_classes(), 7);
-  EXPECT_NE(error_of(fmt::format("{{type: csv, path: '{}', num_classes: 2}}", path)).find("three.csv"), std::string::npos);
+  EXPECT_NE(tabular_error_of(fmt::format("{{type: csv, path: '{}', num_classes: 2}}", path)).find("three.csv"), std::string::npos);
   // A range past the end of the file.
-  EXPECT_NE(error_of(fmt::format("{{type: csv, path: '{}', split: {{train_rows: [1, 60], test_rows: [61, 101]}}}}", path))
+  EXPECT_NE(tabular_error_of(fmt::format("{{type: csv, path: '{}', split: {{train_rows: [1, 60], test_rows: [61, 101]}}}}", path))
                 .find("100 data rows"), std::string::npos);
   fs::remove_all(dir);
 }
@@ -199,11 +199,11 @@ TEST(Tabular, CsvErrorsNameFileAndLine) {
   };
   for (const auto& c : cases) {
     test::write_text(dir + "/" + c.name, c.text);
-    std::string msg = error_of(fmt::format("{{type: csv, path: '{}/{}'}}", dir, c.name));
+    std::string msg = tabular_error_of(fmt::format("{{type: csv, path: '{}/{}'}}", dir, c.name));
     EXPECT_NE(msg.find(c.name), std::string::npos) << c.name << ": " << msg;
     EXPECT_NE(msg.find(c.expect), std::string::npos) << c.name << ": " << msg;
   }
-  std::string missing = error_of(fmt::format("{{type: csv, path: '{}/none.csv'}}", dir));
+  std::string missing = tabular_error_of(fmt::format("{{type: csv, path: '{}/none.csv'}}", dir));
   EXPECT_NE(missing.find("none.csv"), std::string::npos) << missing;
   fs::remove_all(dir);
 }
@@ -226,7 +226,7 @@ TEST(Tabular, ArffErrorsNameFileAndLine) {
                            ? "@relation r\n@attribute a string\n@attribute c {x, y}\n@data\n1,x\n"
                            : head + c.text;
     test::write_text(dir + "/" + c.name, text);
-    std::string msg = error_of(fmt::format("{{type: arff, path: '{}/{}'}}", dir, c.name));
+    std::string msg = tabular_error_of(fmt::format("{{type: arff, path: '{}/{}'}}", dir, c.name));
     EXPECT_NE(msg.find(c.name), std::string::npos) << c.name << ": " << msg;
     EXPECT_NE(msg.find(c.expect), std::string::npos) << c.name << ": " << msg;
   }

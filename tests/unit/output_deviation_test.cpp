@@ -39,9 +39,9 @@ TEST(OutputDeviation, PerSampleRatioOfHandComputedOutputs) {
   EXPECT_TRUE(std::isnan(train::OutputDeviationSum().mean()));
 }
 
-// Planted arithmetic: every layer output is `factor` × the float op (ideal mode: the float op).
-struct ScaledHardware final : hw::LayerHardware {
-  explicit ScaledHardware(double f) : factor(f) {}
+// DeviationNet arithmetic: every layer output is `factor` × the float op (ideal mode: the float op).
+struct ScalingHardware final : hw::LayerHardware {
+  explicit ScalingHardware(double f) : factor(f) {}
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, const hw::MacOp& op, hw::Mode mode) override {
     return mode == hw::Mode::Ideal ? op.apply(x, w) : factor * op.apply(x, w);
   }
@@ -49,8 +49,8 @@ struct ScaledHardware final : hw::LayerHardware {
 };
 
 // A planted fault model: a weight read is the negated weight with probability p.
-struct NegatingStorage final : hw::WeightStorage {
-  explicit NegatingStorage(double p) : p(p) {}
+struct FlakyStorage final : hw::WeightStorage {
+  explicit FlakyStorage(double p) : p(p) {}
   torch::Tensor read(const torch::Tensor& w, const rng::Stream& draws) override {
     return rng::block(draws, 0)[0] < p * 0x1p32 ? -w : w;
   }
@@ -59,11 +59,11 @@ struct NegatingStorage final : hw::WeightStorage {
 
 // One linear layer C → C (no hidden layer, logits out) with identity weights and bias b, on the
 // test set x (rows), the hardware named in the config.
-struct Planted {
+struct DeviationNet {
   run::RunConfig cfg;
   std::unique_ptr<data::Dataset> data;
   std::shared_ptr<models::Model> model;
-  Planted(const torch::Tensor& x, const torch::Tensor& b, const std::string& hardware = "{type: fixed_point}",
+  DeviationNet(const torch::Tensor& x, const torch::Tensor& b, const std::string& hardware = "{type: fixed_point}",
           const std::string& mode = "exact") {
     cfg = run::parse_run_config(YAML::Load(R"(name: planted
 seed: 3
@@ -93,8 +93,8 @@ eval: {mode: )" + mode + "}\n"),
 
 TEST(OutputDeviation, ALayerScaledBy1Point25DeviatesByAQuarter) {
   // O_hw = 1.25·x, O_float = x: every sample deviates by exactly 0.25 (test batches of 1 sample)
-  Planted p(torch::tensor({1.0, 0.4, 0.4, 1.0, 0.3, 0.7}).view({3, 2}), torch::zeros({2}));
-  p.layer().set_hardware(std::make_shared<ScaledHardware>(1.25));
+  DeviationNet p(torch::tensor({1.0, 0.4, 0.4, 1.0, 0.3, 0.7}).view({3, 2}), torch::zeros({2}));
+  p.layer().set_hardware(std::make_shared<ScalingHardware>(1.25));
   train::SplitMetrics m = p.evaluate();
   ASSERT_TRUE(m.output_deviation.has_value());
   EXPECT_NEAR(*m.output_deviation, 0.25, 1e-6);  // float32 outputs: 1.25·x rounds
@@ -105,8 +105,8 @@ TEST(OutputDeviation, ALayerScaledBy1Point25DeviatesByAQuarter) {
 TEST(OutputDeviation, WithABiasTheHandComputedMeanOverSamples) {
   // O_float = x + b, O_hw = 1.25·x + b: d = 0.25·‖x‖ / ‖x + b‖ with b = (1, 0):
   // x = (1, 0.4): 0.25·√1.16 / √4.16; x = (0.4, 1): 0.25·√1.16 / √2.96
-  Planted p(torch::tensor({1.0, 0.4, 0.4, 1.0}).view({2, 2}), torch::tensor({1.0, 0.0}));
-  p.layer().set_hardware(std::make_shared<ScaledHardware>(1.25));
+  DeviationNet p(torch::tensor({1.0, 0.4, 0.4, 1.0}).view({2, 2}), torch::tensor({1.0, 0.0}));
+  p.layer().set_hardware(std::make_shared<ScalingHardware>(1.25));
   const double want = (0.25 * std::sqrt(1.16) / std::sqrt(4.16) + 0.25 * std::sqrt(1.16) / std::sqrt(2.96)) / 2;
   EXPECT_NEAR(*p.evaluate().output_deviation, want, 1e-7);  // float32 outputs
 }
@@ -116,9 +116,9 @@ TEST(OutputDeviation, OverFaultDrawsEqualsTwiceTheFractionOfNegatedDraws) {
   // intact one: deviation 0, every sample right. So per draw d = 2·(1 − accuracy), and over the
   // draws mean d = 2·(1 − mean accuracy), std d = 2·std accuracy — the accuracy counts the draws
   // independently of the deviation's arithmetic.
-  Planted p(torch::tensor({1.0, 0.4, 0.4, 1.0}).view({2, 2}), torch::zeros({2}));
-  p.layer().set_hardware(std::make_shared<ScaledHardware>(1.0));
-  p.layer().hardware().set_storage(std::make_shared<NegatingStorage>(0.3));
+  DeviationNet p(torch::tensor({1.0, 0.4, 0.4, 1.0}).view({2, 2}), torch::zeros({2}));
+  p.layer().set_hardware(std::make_shared<ScalingHardware>(1.0));
+  p.layer().hardware().set_storage(std::make_shared<FlakyStorage>(0.3));
   p.cfg.data.test_batch_size = 2;  // one weight read per draw
   p.cfg.eval.repeats = 200;
   train::SplitMetrics m = p.evaluate();
@@ -134,12 +134,12 @@ TEST(OutputDeviation, OverFaultDrawsEqualsTwiceTheFractionOfNegatedDraws) {
 
 TEST(OutputDeviation, AbsentWhereNothingIsApproximate) {
   // ideal hardware, or the ideal eval mode: no deviation is computed, none written
-  Planted ideal(torch::tensor({1.0, 0.4}).view({1, 2}), torch::zeros({2}), "{type: ideal}");
+  DeviationNet ideal(torch::tensor({1.0, 0.4}).view({1, 2}), torch::zeros({2}), "{type: ideal}");
   train::SplitMetrics a = ideal.evaluate();
   EXPECT_FALSE(a.output_deviation.has_value());
   EXPECT_FALSE(a.to_json().contains("output_deviation"));
-  Planted float_mode(torch::tensor({1.0, 0.4}).view({1, 2}), torch::zeros({2}), "{type: fixed_point}", "ideal");
-  float_mode.layer().set_hardware(std::make_shared<ScaledHardware>(2.0));
+  DeviationNet float_mode(torch::tensor({1.0, 0.4}).view({1, 2}), torch::zeros({2}), "{type: fixed_point}", "ideal");
+  float_mode.layer().set_hardware(std::make_shared<ScalingHardware>(2.0));
   EXPECT_FALSE(float_mode.evaluate().output_deviation.has_value());
   // a run summary without it reports NaN (an experiment cell then has no number), with it the value
   nlohmann::json metrics = {{"final", {{"test", {{"loss", 0.5}, {"accuracy", 1.0}}}}}};

@@ -33,7 +33,7 @@ std::string le64(std::uint64_t n) {
 // A file with one header and raw data, as bytes.
 std::string file_bytes(const std::string& header, const std::string& data) { return le64(header.size()) + header + data; }
 
-std::string error_of(const std::string& path) {
+std::string safetensors_error_of(const std::string& path) {
   try {
     train::read_safetensors(path);
   } catch (const DataError& e) {
@@ -87,7 +87,7 @@ TEST(Safetensors, HandBuiltBytesAndCorruptFiles) {
                        Bad{file_bytes(R"({"x":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"y":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}})", "abc"), "overlap"},
                        Bad{file_bytes(R"({"x":{"dtype":"U8","shape":[2]}})", "ab"), "needs dtype, shape and data_offsets"}}) {
     test::write_text(dir + "/bad.safetensors", b.bytes);
-    std::string e = error_of(dir + "/bad.safetensors");
+    std::string e = safetensors_error_of(dir + "/bad.safetensors");
     EXPECT_NE(e.find("bad.safetensors"), std::string::npos) << e;
     EXPECT_NE(e.find(b.expect), std::string::npos) << e;
   }

@@ -5,7 +5,7 @@
 namespace ax::models {
 
 namespace {
-layers::ApproxConv2d conv(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t stride,
+layers::ApproxConv2d plain_conv(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t stride,
                           std::int64_t groups = 1) {
   return layers::ApproxConv2d(layers::Conv2dSpec{in, out, k, stride, k / 2, groups, false});
 }
@@ -15,15 +15,15 @@ InvertedResidualImpl::InvertedResidualImpl(std::int64_t in, std::int64_t out, st
                                            std::int64_t stride, Activation act)
     : stride_(stride), act_(act) {
   const std::int64_t planes = expansion * in;
-  conv1 = register_module("conv1", conv(in, planes, 1, 1));
+  conv1 = register_module("conv1", plain_conv(in, planes, 1, 1));
   bn1 = register_module("bn1", torch::nn::BatchNorm2d(planes));
-  conv2 = register_module("conv2", conv(planes, planes, 3, stride, planes));
+  conv2 = register_module("conv2", plain_conv(planes, planes, 3, stride, planes));
   bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
-  conv3 = register_module("conv3", conv(planes, out, 1, 1));
+  conv3 = register_module("conv3", plain_conv(planes, out, 1, 1));
   bn3 = register_module("bn3", torch::nn::BatchNorm2d(out));
   if (stride == 1 && in != out) {
     auto sc = register_module("shortcut", std::make_shared<torch::nn::Module>());
-    short_conv = sc->register_module("0", conv(in, out, 1, 1));
+    short_conv = sc->register_module("0", plain_conv(in, out, 1, 1));
     short_bn = sc->register_module("1", torch::nn::BatchNorm2d(out));
   }
 }
@@ -44,7 +44,7 @@ MobileNetV2::MobileNetV2(const ModelContext& ctx) : act_(ctx.activation), out_(c
   };
   const StageCfg stages[] = {{1, 16, 1, 1},  {6, 24, 2, 1},  {6, 32, 3, 2},  {6, 64, 4, 2},
                              {6, 96, 3, 1},  {6, 160, 3, 2}, {6, 320, 1, 1}};
-  conv1 = register_module("conv1", conv(ctx.input_shape[0], 32, 3, 1));
+  conv1 = register_module("conv1", plain_conv(ctx.input_shape[0], 32, 3, 1));
   bn1 = register_module("bn1", torch::nn::BatchNorm2d(32));
   auto seq = register_module("layers", std::make_shared<torch::nn::Module>());
   std::int64_t in = 32;
@@ -55,7 +55,7 @@ MobileNetV2::MobileNetV2(const ModelContext& ctx) : act_(ctx.activation), out_(c
       in = s.channels;
     }
   }
-  conv2 = register_module("conv2", conv(in, 1280, 1, 1));
+  conv2 = register_module("conv2", plain_conv(in, 1280, 1, 1));
   bn2 = register_module("bn2", torch::nn::BatchNorm2d(1280));
   linear = register_module("linear", layers::ApproxLinear(layers::LinearSpec{1280, ctx.num_classes, true}));
 }

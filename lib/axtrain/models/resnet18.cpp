@@ -10,7 +10,7 @@ namespace ax::models {
 namespace {
 
 // torchvision: nn.init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu").
-layers::ApproxConv2d conv(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t stride,
+layers::ApproxConv2d kaiming_conv(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t stride,
                           std::int64_t pad) {
   layers::ApproxConv2d c(layers::Conv2dSpec{in, out, k, stride, pad, 1, false});
   torch::NoGradGuard g;
@@ -22,14 +22,14 @@ layers::ApproxConv2d conv(std::int64_t in, std::int64_t out, std::int64_t k, std
 
 BasicBlockImpl::BasicBlockImpl(std::int64_t in, std::int64_t out, std::int64_t stride, Activation act)
     : act_(act) {
-  conv1 = register_module("conv1", conv(in, out, 3, stride, 1));
+  conv1 = register_module("conv1", kaiming_conv(in, out, 3, stride, 1));
   bn1 = register_module("bn1", torch::nn::BatchNorm2d(out));
-  conv2 = register_module("conv2", conv(out, out, 3, 1, 1));
+  conv2 = register_module("conv2", kaiming_conv(out, out, 3, 1, 1));
   bn2 = register_module("bn2", torch::nn::BatchNorm2d(out));
   if (stride != 1 || in != out) {
     // torchvision's nn.Sequential(conv1x1, BatchNorm2d): children named "0" and "1".
     auto down = register_module("downsample", std::make_shared<torch::nn::Module>());
-    down_conv = down->register_module("0", conv(in, out, 1, stride, 0));
+    down_conv = down->register_module("0", kaiming_conv(in, out, 1, stride, 0));
     down_bn = down->register_module("1", torch::nn::BatchNorm2d(out));
   }
 }
@@ -46,7 +46,7 @@ ResNet18::ResNet18(const ModelContext& ctx, ResNetStem stem) : act_(ctx.activati
     throw ConfigError("model resnet18 needs image data ([C, H, W]); this data set has rows");
   imagenet_stem_ = stem == ResNetStem::ImageNet || (stem == ResNetStem::Auto && ctx.input_shape[1] >= 128);
   const std::int64_t c = ctx.input_shape[0];
-  conv1 = register_module("conv1", imagenet_stem_ ? conv(c, 64, 7, 2, 3) : conv(c, 64, 3, 1, 1));
+  conv1 = register_module("conv1", imagenet_stem_ ? kaiming_conv(c, 64, 7, 2, 3) : kaiming_conv(c, 64, 3, 1, 1));
   bn1 = register_module("bn1", torch::nn::BatchNorm2d(64));
   const std::int64_t widths[4] = {64, 128, 256, 512};
   std::int64_t in = 64;

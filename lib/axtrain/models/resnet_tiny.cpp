@@ -22,7 +22,7 @@ void he_normal(layers::MacLayerImpl& l) {
   if (l.bias.defined()) l.bias.zero_();
 }
 
-layers::ApproxConv2d conv(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t stride) {
+layers::ApproxConv2d he_conv(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t stride) {
   layers::ApproxConv2d c(layers::Conv2dSpec{in, out, k, stride, k / 2, 1, true});
   he_normal(*c);
   return c;
@@ -32,11 +32,11 @@ layers::ApproxConv2d conv(std::int64_t in, std::int64_t out, std::int64_t k, std
 
 ResNetTinyStackImpl::ResNetTinyStackImpl(std::int64_t in, std::int64_t out, std::int64_t stride, Activation act)
     : act_(act) {
-  conv1 = register_module("conv1", conv(in, out, 3, stride));
+  conv1 = register_module("conv1", he_conv(in, out, 3, stride));
   bn1 = register_module("bn1", keras_bn(out));
-  conv2 = register_module("conv2", conv(out, out, 3, 1));
+  conv2 = register_module("conv2", he_conv(out, out, 3, 1));
   bn2 = register_module("bn2", keras_bn(out));
-  if (stride != 1 || in != out) shortcut = register_module("shortcut", conv(in, out, 1, stride));
+  if (stride != 1 || in != out) shortcut = register_module("shortcut", he_conv(in, out, 1, stride));
 }
 
 torch::Tensor ResNetTinyStackImpl::forward(const torch::Tensor& x) {
@@ -49,7 +49,7 @@ ResNetTiny::ResNetTiny(const ModelContext& ctx, const std::vector<std::int64_t>&
     : act_(ctx.activation), out_(ctx.output) {
   if (ctx.input_shape.size() != 3)
     throw ConfigError("model resnet_tiny needs image data ([C, H, W]); this data set has rows");
-  conv1 = register_module("conv1", conv(ctx.input_shape[0], filters[0], 3, 1));
+  conv1 = register_module("conv1", he_conv(ctx.input_shape[0], filters[0], 3, 1));
   bn1 = register_module("bn1", keras_bn(filters[0]));
   std::int64_t in = filters[0];
   for (std::size_t i = 0; i < filters.size(); ++i) {
