@@ -43,5 +43,6 @@ command -v ninja >/dev/null && generator=(-G Ninja)
 if [[ ! -f build/CMakeCache.txt ]]; then
   cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
 fi
-cmake --build build --parallel "$(nproc)"
+# The app only: what the quickstart needs (scripts/test.sh builds the test binary).
+cmake --build build --parallel "$(nproc)" --target axtrain
 echo "setup: built build/axtrain" >&2

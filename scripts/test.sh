@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+cmake --build build --parallel "$(nproc)"  # the test binary (setup builds the app only)
 ctest --test-dir build --output-on-failure --parallel "$(nproc)"
