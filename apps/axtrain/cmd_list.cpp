@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "axtrain/hw/sc/options.h"
 #include "axtrain/data/spec.h"
 #include "axtrain/hw/hardware.h"
 #include "axtrain/models/model.h"
@@ -18,9 +19,12 @@ void print(const R& registry) {
   for (const auto& [name, desc] : registry.descriptions()) std::cout << fmt::format("  {:<16} {}\n", name, desc);
 }
 
-// The keys declared with config::Options (run::declared_keys): section.key, type, range, default, doc.
+// The keys declared with config::Options (run::declared_keys, then the hardware types declared so
+// far): section.key, type, range, default, doc.
 void print_keys() {
-  for (const auto& [section, rows] : run::declared_keys())
+  auto sections = run::declared_keys();
+  sections.emplace_back("hardware[type: sc]", hw::sc::ScOptions::options().rows());
+  for (const auto& [section, rows] : sections)
     for (const auto& r : rows)
       std::cout << fmt::format("  {:<26} {:<36} {:<14} {:<14} {}\n", section + "." + r.key, r.type,
                                r.range.empty() ? "-" : r.range, r.fallback, r.doc);

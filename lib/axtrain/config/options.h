@@ -92,6 +92,47 @@ class Options {
         std::move(key), [ref](const T& v) { return ref(const_cast<T&>(v)); }, [ref](T& v, E e) { ref(v) = e; },
         std::move(names), std::move(doc));
   }
+  // The last declared key's default depends on keys declared before it (e.g. sc's `accumulate`
+  // on `encoding`): `set` writes that default into v before the key is read.
+  Options& default_from(std::function<void(T&)> set) {
+    fields_.back().defaulter = std::move(set);
+    return *this;
+  }
+  // A rule the last declared key's value must meet given the keys before it: a non-empty message
+  // fails the key (file, line, key, value and the message).
+  Options& check(std::function<std::string(const T&)> rule) {
+    fields_.back().rule = std::move(rule);
+    return *this;
+  }
+  // A sub-mapping whose keys (declared by `sub` on the same T) live under `key`; its rows are
+  // named key.subkey.
+  Options& nested(std::string key, const Options<T>& sub) {
+    Field f{key, "mapping", "", ""};
+    f.parse = [key, sub](Section& s, T& v) {
+      Section c = s.section(key);
+      sub.parse(c, v);
+      c.finish();
+    };
+    f.dump = [key, sub](const T& v, YAML::Node& n) {
+      YAML::Node m;
+      sub.dump(v, m);
+      n[key] = m;
+    };
+    for (const OptionRow& r : sub.rows()) f.sub_rows.push_back({key + "." + r.key, r.type, r.range, r.fallback, r.doc});
+    fields_.push_back(std::move(f));
+    return *this;
+  }
+  // A key with its own parse and dump (e.g. an operand's QuantSpec), documented by `rows`.
+  Options& custom(std::string key, std::function<void(Section&, T&)> parse,
+                  std::function<void(const T&, YAML::Node&)> dump, std::vector<OptionRow> rows) {
+    Field f{key, "mapping", "", ""};
+    f.parse = std::move(parse);
+    f.dump = std::move(dump);
+    f.sub_rows = std::move(rows);
+    fields_.push_back(std::move(f));
+    return *this;
+  }
+
   // The last declared key is dumped only when `when` holds (a key that applies to some values of
   // another, e.g. label_smoothing to cross_entropy).
   Options& dump_only_if(std::function<bool(const T&)> when) {
@@ -101,7 +142,12 @@ class Options {
 
   // Reads every declared key into v (absent keys keep v's value: its default).
   void parse(Section& s, T& v) const {
-    for (const auto& f : fields_) f.parse(s, v);
+    for (const auto& f : fields_) {
+      if (f.defaulter) f.defaulter(v);
+      f.parse(s, v);
+      if (f.rule)
+        if (std::string msg = f.rule(v); !msg.empty()) s.fail(f.key, msg);
+    }
   }
   void dump(const T& v, YAML::Node& n) const {
     for (const auto& f : fields_)
@@ -111,7 +157,10 @@ class Options {
   std::vector<OptionRow> rows() const {
     const T defaults{};
     std::vector<OptionRow> out;
-    for (const auto& f : fields_) out.push_back({f.key, f.type, f.range, f.show(defaults), f.doc});
+    for (const auto& f : fields_) {
+      if (f.show) out.push_back({f.key, f.type, f.range, f.show(defaults), f.doc});
+      out.insert(out.end(), f.sub_rows.begin(), f.sub_rows.end());
+    }
     return out;
   }
 
@@ -122,6 +171,9 @@ class Options {
     std::function<void(const T&, YAML::Node&)> dump = {};
     std::function<std::string(const T&)> show = {};
     std::function<bool(const T&)> when = {};
+    std::function<void(T&)> defaulter = {};
+    std::function<std::string(const T&)> rule = {};
+    std::vector<OptionRow> sub_rows = {};  // nested and custom keys: their rows (no own row)
   };
   // The shortest text that reads back as v (0.999, not 0.99899999999999999911).
   static std::string num(double v) {

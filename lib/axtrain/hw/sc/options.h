@@ -59,6 +59,7 @@
 //                           #   operands; max_abs: scale = max|v| / L.
 // `bits` is not accepted: the level count is set by stream_length.
 #pragma once
+#include "axtrain/config/options.h"
 #include "axtrain/hw/hardware.h"
 #include "axtrain/hw/quant.h"
 #include "axtrain/hw/sc/kernel.h"
@@ -76,7 +77,7 @@ enum class PhaseMode { Scatter, State, Index, Random };
 constexpr std::int64_t kScatterBlockShift = 5;
 
 struct ScOptions final : HardwareOptions {
-  int stream_length = 32;
+  std::int64_t stream_length = 32;
   Encoding encoding = Encoding::Unipolar;
   Accumulate accumulate = Accumulate::Or;  // Or | Count (bipolar: Count, run as Xnor)
   LfsrKind lfsr = LfsrKind::ZeroInserted;
@@ -92,6 +93,8 @@ struct ScOptions final : HardwareOptions {
   void dump(YAML::Node& out) const override;
   std::shared_ptr<LayerHardware> make(const LayerInfo& layer) const override;
   static std::shared_ptr<const HardwareOptions> parse(config::Section& s);
+  // The keys, declared once: parse, dump and the docs/hardware/sc.md check come from it.
+  static const config::Options<ScOptions>& options();
 };
 
 }  // namespace ax::hw::sc

@@ -110,7 +110,7 @@ torch::Tensor sc_proxy(const ScOptions& o, const OperandScales& s, const torch::
     return op.apply(operand_b(x, s.input), operand_b(w, s.weight));
   }
   if (o.proxy == ProxyKind::ScAct) {
-    Params p{op, s.input, s.weight, o.stream_length, s.split, quantized};
+    Params p{op, s.input, s.weight, static_cast<int>(o.stream_length), s.split, quantized};
     auto [pos, neg] = split_sums(x, w, p);
     return sc_act_pointwise(pos, neg, s.input * s.weight * l * l, checkpoint);
   }
@@ -124,7 +124,7 @@ torch::Tensor sc_proxy(const ScOptions& o, const OperandScales& s, const torch::
 inject::Polarities sc_proxy_polarities(const ScOptions& o, const OperandScales& s, const torch::Tensor& x,
                                        const torch::Tensor& w, const MacOp& op, bool checkpoint) {
   const double l = static_cast<double>(o.stream_length);
-  Params p{op, s.input, s.weight, o.stream_length, s.split, o.proxy_quantized};
+  Params p{op, s.input, s.weight, static_cast<int>(o.stream_length), s.split, o.proxy_quantized};
   auto [pos, neg] = split_sums(x, w, p);
   const double c = s.input * s.weight * l * l;
   inject::Polarities u;
