@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 
 #include "axtrain/config/options.h"
 #include "axtrain/core/errors.h"
+#include "axtrain/hw/ntv/ntv.h"
 #include "axtrain/hw/sc/options.h"
 #include "axtrain/run/run_config.h"
 
@@ -112,14 +114,18 @@ TEST(Options, DocsConfigMdAgreesWithTheDeclarations) {
 
 // The hardware types declared with Options: their docs page's "## Options" table.
 TEST(Options, HardwareDocsAgreeWithTheDeclarations) {
-  std::ifstream in(std::string(AXTRAIN_TEST_SOURCE_DIR) + "/docs/hardware/sc.md");
-  ASSERT_TRUE(in.good());
-  std::stringstream md;
-  md << in.rdbuf();
-  const auto rows = hw::sc::ScOptions::options().rows();
-  ASSERT_EQ(rows.size(), 14u);  // 7 keys, 4 under phase, 3 of the operands
-  for (const auto& d : disagreements(doc_table(md.str(), "Options"), rows))
-    ADD_FAILURE() << "docs/hardware/sc.md, ## Options: " << d;
+  const std::vector<std::tuple<std::string, std::vector<config::OptionRow>, std::size_t>> pages = {
+      {"sc", hw::sc::ScOptions::options().rows(), 14},  // 7 keys, 4 under phase, 3 of the operands
+      {"ntv", hw::NtvStorageOptions::options().rows(), 5}};
+  for (const auto& [page, rows, count] : pages) {
+    std::ifstream in(std::string(AXTRAIN_TEST_SOURCE_DIR) + "/docs/hardware/" + page + ".md");
+    ASSERT_TRUE(in.good()) << page;
+    std::stringstream md;
+    md << in.rdbuf();
+    ASSERT_EQ(rows.size(), count) << page;
+    for (const auto& d : disagreements(doc_table(md.str(), "Options"), rows))
+      ADD_FAILURE() << "docs/hardware/" << page << ".md, ## Options: " << d;
+  }
 }
 
 // sc's dependent defaults and rules, through the declaration: bipolar counts and is linear

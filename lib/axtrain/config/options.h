@@ -43,6 +43,15 @@ class Options {
     fields_.push_back(std::move(f));
     return *this;
   }
+  // The same for an int field.
+  Options& integer(std::string key, std::function<int&(T&)> ref, int lo, int hi, std::string doc) {
+    Field f{key, "int", range_text(lo, hi), std::move(doc)};
+    f.parse = [key, ref, lo, hi](Section& s, T& v) { ref(v) = static_cast<int>(s.get_int(key, ref(v), lo, hi)); };
+    f.dump = [key, ref](const T& v, YAML::Node& n) { n[key] = ref(const_cast<T&>(v)); };
+    f.show = [ref](const T& v) { return std::to_string(ref(const_cast<T&>(v))); };
+    fields_.push_back(std::move(f));
+    return *this;
+  }
   Options& number(std::string key, std::function<double&(T&)> ref, double lo, double hi, std::string doc) {
     Field f{key, "number", "[" + num(lo) + ", " + num(hi) + "]", std::move(doc)};
     f.parse = [key, ref, lo, hi](Section& s, T& v) { ref(v) = s.get_double(key, ref(v), lo, hi); };

@@ -64,34 +64,46 @@ class NtvStorage final : public WeightStorage {
 class NtvHardware final : public LayerHardware {};
 }  // namespace
 
-void NtvStorageOptions::dump(YAML::Node& out) const {
-  out["flip_rate"] = flip_rate;
-  out["word_bits"] = word_bits;
-  if (auto_integer_bits) out["integer_bits"] = "auto";
-  else out["integer_bits"] = integer_bits;
-  out["flip_in"] = flip_in == FlipIn::TrainAndEval ? "train_and_eval" : "eval_only";
-  out["ste"] = ste == Ste::Plain ? "plain" : "clipped";
+const config::Options<NtvStorageOptions>& NtvStorageOptions::options() {
+  using O = NtvStorageOptions;
+  static const config::Options<O> opts =
+      config::Options<O>("storage (ntv)")
+          .number("flip_rate", [](O& o) -> double& { return o.flip_rate; }, 0.0, 1.0,
+                  "probability that a stored bit reads flipped")
+          .integer("word_bits", [](O& o) -> int& { return o.word_bits; }, 2, 32, "bits per stored word, sign included")
+          .custom(
+              "integer_bits",
+              [](config::Section& s, O& o) {
+                if (s.has("integer_bits") && s.raw("integer_bits").Scalar() != "auto") {
+                  o.auto_integer_bits = false;
+                  o.integer_bits = static_cast<int>(s.require_int("integer_bits", -64, 31));
+                  if (o.integer_bits > o.word_bits - 1)
+                    s.fail("integer_bits", "must be at most word_bits − 1 (the sign bit takes one bit)");
+                } else {
+                  s.mark("integer_bits");
+                }
+              },
+              [](const O& o, YAML::Node& n) {
+                if (o.auto_integer_bits) n["integer_bits"] = "auto";
+                else n["integer_bits"] = o.integer_bits;
+              },
+              {config::OptionRow{"integer_bits", "auto | int", "-64..31", "auto",
+                                 "I, the word covers [−2^I, 2^I); auto per read"}})
+          .choice<FlipIn>("flip_in", [](O& o) -> FlipIn& { return o.flip_in; },
+                          {{"train_and_eval", FlipIn::TrainAndEval}, {"eval_only", FlipIn::EvalOnly}},
+                          "when reads flip bits")
+          .choice<Ste>("ste", [](O& o) -> Ste& { return o.ste; }, {{"plain", Ste::Plain}, {"clipped", Ste::Clipped}},
+                       "gradient to the stored weight");
+  return opts;
 }
+
+void NtvStorageOptions::dump(YAML::Node& out) const { options().dump(*this, out); }
 
 std::shared_ptr<WeightStorage> NtvStorageOptions::make(const LayerInfo&) const {
   return std::make_shared<NtvStorage>(*this);
 }
 
-void NtvStorageOptions::parse_into(config::Section& s, NtvStorageOptions& o) {
-  o.flip_rate = s.get_double("flip_rate", o.flip_rate, 0.0, 1.0);
-  o.word_bits = static_cast<int>(s.get_int("word_bits", o.word_bits, 2, 32));
-  if (s.has("integer_bits") && s.raw("integer_bits").Scalar() != "auto") {
-    o.auto_integer_bits = false;
-    o.integer_bits = static_cast<int>(s.require_int("integer_bits", -64, 31));
-    if (o.integer_bits > o.word_bits - 1)
-      s.fail("integer_bits", "must be at most word_bits − 1 (the sign bit takes one bit)");
-  } else {
-    s.mark("integer_bits");
-  }
-  o.flip_in = s.get_choice<FlipIn>("flip_in", o.flip_in,
-                                   {{"train_and_eval", FlipIn::TrainAndEval}, {"eval_only", FlipIn::EvalOnly}});
-  o.ste = s.get_choice<Ste>("ste", o.ste, {{"plain", Ste::Plain}, {"clipped", Ste::Clipped}});
-}
+void NtvStorageOptions::parse_into(config::Section& s, NtvStorageOptions& o) { options().parse(s, o); }
 
 std::shared_ptr<const StorageOptions> NtvStorageOptions::parse(config::Section& s) {
   auto o = std::make_shared<NtvStorageOptions>();

@@ -30,6 +30,7 @@
 #pragma once
 #include <cstdint>
 
+#include "axtrain/config/options.h"
 #include "axtrain/hw/hardware.h"
 
 namespace ax::hw {
@@ -55,6 +56,8 @@ struct NtvStorageOptions final : StorageOptions {
   static std::shared_ptr<const StorageOptions> parse(config::Section& s);
   // Reads the keys into o (shared by the storage and the hardware type).
   static void parse_into(config::Section& s, NtvStorageOptions& o);
+  // The keys, declared once: parse, dump and the docs/hardware/ntv.md check come from it.
+  static const config::Options<NtvStorageOptions>& options();
 };
 
 // Hardware type `ntv`: ideal float arithmetic with ntv weight storage.
