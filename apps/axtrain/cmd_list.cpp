@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "axtrain/hw/analog/analog.h"
 #include "axtrain/hw/ntv/ntv.h"
 #include "axtrain/hw/sc/options.h"
 #include "axtrain/data/spec.h"
@@ -25,6 +26,7 @@ void print(const R& registry) {
 void print_keys() {
   auto sections = run::declared_keys();
   sections.emplace_back("hardware[type: sc]", hw::sc::ScOptions::options().rows());
+  sections.emplace_back("hardware[type: analog]", hw::AnalogOptions::options().rows());
   sections.emplace_back("storage[type: ntv]", hw::NtvStorageOptions::options().rows());
   for (const auto& [section, rows] : sections)
     for (const auto& r : rows)

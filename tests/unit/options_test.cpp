@@ -12,6 +12,7 @@
 
 #include "axtrain/config/options.h"
 #include "axtrain/core/errors.h"
+#include "axtrain/hw/analog/analog.h"
 #include "axtrain/hw/ntv/ntv.h"
 #include "axtrain/hw/sc/options.h"
 #include "axtrain/run/run_config.h"
@@ -116,7 +117,8 @@ TEST(Options, DocsConfigMdAgreesWithTheDeclarations) {
 TEST(Options, HardwareDocsAgreeWithTheDeclarations) {
   const std::vector<std::tuple<std::string, std::vector<config::OptionRow>, std::size_t>> pages = {
       {"sc", hw::sc::ScOptions::options().rows(), 14},  // 7 keys, 4 under phase, 3 of the operands
-      {"ntv", hw::NtvStorageOptions::options().rows(), 5}};
+      {"ntv", hw::NtvStorageOptions::options().rows(), 5},
+      {"analog", hw::AnalogOptions::options().rows(), 11}};
   for (const auto& [page, rows, count] : pages) {
     std::ifstream in(std::string(AXTRAIN_TEST_SOURCE_DIR) + "/docs/hardware/" + page + ".md");
     ASSERT_TRUE(in.good()) << page;

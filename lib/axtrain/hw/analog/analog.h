@@ -67,6 +67,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "axtrain/config/options.h"
 #include "axtrain/hw/hardware.h"
 #include "axtrain/hw/quant.h"
 
@@ -104,6 +105,8 @@ struct AnalogOptions final : HardwareOptions {
   void dump(YAML::Node& out) const override;
   std::shared_ptr<LayerHardware> make(const LayerInfo& layer) const override;
   static std::shared_ptr<const HardwareOptions> parse(config::Section& s);
+  // The keys, declared once: parse, dump and the docs/hardware/analog.md check come from it.
+  static const config::Options<AnalogOptions>& options();
 };
 
 }  // namespace ax::hw

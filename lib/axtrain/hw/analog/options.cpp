@@ -27,28 +27,123 @@ int word_or_number(config::Section& s, const std::string& key, const char* a, co
 }
 }  // namespace
 
-void AnalogOptions::dump(YAML::Node& out) const {
-  YAML::Node in, wt;
-  input.dump(in);
-  weight.dump(wt);
-  out["input"] = in;
-  out["weight"] = wt;
-  out["adc_bits"] = adc_bits;
-  if (array_size == 0) out["array_size"] = "auto";
-  else out["array_size"] = array_size;
-  out["linear_array_size"] = linear_array_size;
-  if (full_scale == FullScale::Calibrate) out["full_scale"] = "calibrate";
-  else if (full_scale == FullScale::Max) out["full_scale"] = "max";
-  else out["full_scale"] = full_scale_value;
-  if (sigmas >= 0) out["sigmas"] = sigmas;
-  else out["percentile"] = percentile;
-  out["calibration_batches"] = calibration_batches;
-  out["proxy"] = proxy == Proxy::Auto ? "auto" : proxy == Proxy::Summed ? "summed" : "per_array";
-  if (clamp == Clamp::Auto) out["proxy_clamp"] = "auto";
-  else if (clamp == Clamp::Expected) out["proxy_clamp"] = "expected";
-  else if (clamp == Clamp::None) out["proxy_clamp"] = "none";
-  else out["proxy_clamp"] = clamp_value;
+const config::Options<AnalogOptions>& AnalogOptions::options() {
+  using O = AnalogOptions;
+  using config::OptionRow;
+  static const config::Options<O> opts =
+      config::Options<O>("hardware (analog)")
+          .custom(
+              "input",
+              [](config::Section& s, O& o) {
+                config::Section in = s.section("input");
+                o.input = QuantSpec::parse(in, o.input, 24, /*activation=*/true);
+                if (o.input.signedness != Signedness::Unsigned)
+                  in.fail("signed", "analog arrays take unipolar input magnitudes (negative inputs are routed to "
+                                    "the opposite polarity lines); only `signed: false` is allowed");
+                in.finish();
+              },
+              [](const O& o, YAML::Node& n) {
+                YAML::Node q;
+                o.input.dump(q);
+                n["input"] = q;
+              },
+              {OptionRow{"input", "QuantSpec", "bits 1..24", "{bits: 8, scale: max_abs, signed: false}",
+                         "the inputs' quantisation"}})
+          .custom(
+              "weight",
+              [](config::Section& s, O& o) {
+                config::Section wt = s.section("weight");
+                o.weight = QuantSpec::parse(wt, o.weight, 24);
+                if (o.weight.signedness != Signedness::Signed)
+                  wt.fail("signed", "analog weights are split-unipolar signed magnitudes; only `signed: true` is allowed");
+                if (o.weight.bits < 2) wt.fail("bits", "signed weights need at least 2 bits");
+                wt.finish();
+              },
+              [](const O& o, YAML::Node& n) {
+                YAML::Node q;
+                o.weight.dump(q);
+                n["weight"] = q;
+              },
+              {OptionRow{"weight", "QuantSpec", "bits 2..24", "{bits: 8, scale: max_abs, signed: true}",
+                         "the weights' quantisation"}})
+          .integer("adc_bits", [](O& o) -> int& { return o.adc_bits; }, 0, 16, "ADC resolution; 0 = ideal")
+          .custom(
+              "array_size",
+              [](config::Section& s, O& o) {
+                if (s.has("array_size") && s.raw("array_size").Scalar() != "auto")
+                  o.array_size = s.require_int("array_size", 1, 65536);
+                else
+                  s.mark("array_size");
+              },
+              [](const O& o, YAML::Node& n) {
+                if (o.array_size == 0) n["array_size"] = "auto";
+                else n["array_size"] = o.array_size;
+              },
+              {OptionRow{"array_size", "auto | int", "1..65536", "auto", "elements per array in convolutions"}})
+          .integer("linear_array_size", [](O& o) -> std::int64_t& { return o.linear_array_size; }, 1, 65536,
+                   "elements per array in linear layers")
+          .custom(
+              "full_scale",
+              [](config::Section& s, O& o) {
+                if (s.has("full_scale")) {
+                  int k = word_or_number(s, "full_scale", "calibrate", "max", &o.full_scale_value);
+                  o.full_scale = k == 0 ? FullScale::Calibrate : k == 1 ? FullScale::Max : FullScale::Fixed;
+                } else {
+                  s.mark("full_scale");
+                }
+              },
+              [](const O& o, YAML::Node& n) {
+                if (o.full_scale == FullScale::Calibrate) n["full_scale"] = "calibrate";
+                else if (o.full_scale == FullScale::Max) n["full_scale"] = "max";
+                else n["full_scale"] = o.full_scale_value;
+              },
+              {OptionRow{"full_scale", "calibrate | max | number", "", "calibrate", "ADC full scale"}})
+          .number("percentile", [](O& o) -> double& { return o.percentile; }, 1e-9, 100.0,
+                  "percentile of P⁺ ∪ P⁻ for full_scale: calibrate")
+          .dump_only_if([](const O& o) { return o.sigmas < 0; })
+          .custom(
+              "sigmas",
+              [](config::Section& s, O& o) {
+                if (!s.has("sigmas")) return;
+                if (s.has("percentile")) s.fail("sigmas", "give either `percentile` or `sigmas` (mean + k·σ), not both");
+                if (o.full_scale != FullScale::Calibrate) s.fail("sigmas", "applies to full_scale: calibrate only");
+                o.sigmas = s.require_double("sigmas", 0.0, 1000.0);
+              },
+              [](const O& o, YAML::Node& n) {
+                if (o.sigmas >= 0) n["sigmas"] = o.sigmas;
+              },
+              {OptionRow{"sigmas", "number", "[0, 1000]", "unset", "instead of percentile: FS = mean + k·σ"}})
+          .integer("calibration_batches", [](O& o) -> std::int64_t& { return o.calibration_batches; }, 1, 1000000,
+                   "training-mode forwards that calibrate, then frozen")
+          .choice<Proxy>("proxy", [](O& o) -> Proxy& { return o.proxy; },
+                         {{"auto", Proxy::Auto}, {"summed", Proxy::Summed}, {"per_array", Proxy::PerArray}},
+                         "gradient surrogate")
+          .custom(
+              "proxy_clamp",
+              [](config::Section& s, O& o) {
+                if (s.has("proxy_clamp") && s.raw("proxy_clamp").IsScalar() &&
+                    s.raw("proxy_clamp").Scalar() == "expected") {
+                  if (o.proxy == Proxy::PerArray)
+                    s.fail("proxy_clamp", "'expected' applies to proxy: summed or auto (its injection steps) only");
+                  o.clamp = Clamp::Expected;
+                } else if (s.has("proxy_clamp")) {
+                  int k = word_or_number(s, "proxy_clamp", "auto", "none", &o.clamp_value);
+                  o.clamp = k == 0 ? Clamp::Auto : k == 1 ? Clamp::None : Clamp::Fixed;
+                } else {
+                  s.mark("proxy_clamp");
+                }
+              },
+              [](const O& o, YAML::Node& n) {
+                if (o.clamp == Clamp::Auto) n["proxy_clamp"] = "auto";
+                else if (o.clamp == Clamp::Expected) n["proxy_clamp"] = "expected";
+                else if (o.clamp == Clamp::None) n["proxy_clamp"] = "none";
+                else n["proxy_clamp"] = o.clamp_value;
+              },
+              {OptionRow{"proxy_clamp", "auto | expected | none | number", "", "auto", "clamp of the proxy"}});
+  return opts;
 }
+
+void AnalogOptions::dump(YAML::Node& out) const { options().dump(*this, out); }
 
 std::shared_ptr<LayerHardware> AnalogOptions::make(const LayerInfo&) const {
   return std::make_shared<AnalogHardware>(*this);
@@ -56,49 +151,7 @@ std::shared_ptr<LayerHardware> AnalogOptions::make(const LayerInfo&) const {
 
 std::shared_ptr<const HardwareOptions> AnalogOptions::parse(config::Section& s) {
   auto o = std::make_shared<AnalogOptions>();
-  config::Section in = s.section("input");
-  o->input = QuantSpec::parse(in, o->input, 24, /*activation=*/true);
-  if (o->input.signedness != Signedness::Unsigned)
-    in.fail("signed", "analog arrays take unipolar input magnitudes (negative inputs are routed to "
-                      "the opposite polarity lines); only `signed: false` is allowed");
-  in.finish();
-  config::Section wt = s.section("weight");
-  o->weight = QuantSpec::parse(wt, o->weight, 24);
-  if (o->weight.signedness != Signedness::Signed)
-    wt.fail("signed", "analog weights are split-unipolar signed magnitudes; only `signed: true` is allowed");
-  if (o->weight.bits < 2) wt.fail("bits", "signed weights need at least 2 bits");
-  wt.finish();
-  o->adc_bits = static_cast<int>(s.get_int("adc_bits", o->adc_bits, 0, 16));
-  if (s.has("array_size") && s.raw("array_size").Scalar() != "auto")
-    o->array_size = s.require_int("array_size", 1, 65536);
-  else
-    s.mark("array_size");
-  o->linear_array_size = s.get_int("linear_array_size", o->linear_array_size, 1, 65536);
-  if (s.has("full_scale")) {
-    int k = word_or_number(s, "full_scale", "calibrate", "max", &o->full_scale_value);
-    o->full_scale = k == 0 ? FullScale::Calibrate : k == 1 ? FullScale::Max : FullScale::Fixed;
-  } else {
-    s.mark("full_scale");
-  }
-  o->percentile = s.get_double("percentile", o->percentile, 1e-9, 100.0);
-  if (s.has("sigmas")) {
-    if (s.has("percentile")) s.fail("sigmas", "give either `percentile` or `sigmas` (mean + k·σ), not both");
-    if (o->full_scale != FullScale::Calibrate) s.fail("sigmas", "applies to full_scale: calibrate only");
-    o->sigmas = s.require_double("sigmas", 0.0, 1000.0);
-  }
-  o->calibration_batches = s.get_int("calibration_batches", o->calibration_batches, 1, 1000000);
-  o->proxy = s.get_choice<Proxy>("proxy", o->proxy,
-                                 {{"auto", Proxy::Auto}, {"summed", Proxy::Summed}, {"per_array", Proxy::PerArray}});
-  if (s.has("proxy_clamp") && s.raw("proxy_clamp").IsScalar() && s.raw("proxy_clamp").Scalar() == "expected") {
-    if (o->proxy == Proxy::PerArray)
-      s.fail("proxy_clamp", "'expected' applies to proxy: summed or auto (its injection steps) only");
-    o->clamp = Clamp::Expected;
-  } else if (s.has("proxy_clamp")) {
-    int k = word_or_number(s, "proxy_clamp", "auto", "none", &o->clamp_value);
-    o->clamp = k == 0 ? Clamp::Auto : k == 1 ? Clamp::None : Clamp::Fixed;
-  } else {
-    s.mark("proxy_clamp");
-  }
+  options().parse(s, *o);
   return o;
 }
 
