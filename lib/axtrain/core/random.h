@@ -28,6 +28,7 @@ enum class Draw : std::uint64_t {
   WeightPhases,
   StorageFlips,       // NTV weight-storage bit flips
   OptimizerSteps,     // SC-GDM's stochastic counter steps
+  SensitivityOutputs, // the outputs AxTrain's sensitivity term samples (phases.sensitivity.outputs)
 };
 
 // The counter's high half of each kind of step, kept apart by their top bits: training step g

@@ -1,22 +1,31 @@
 #include "axtrain/train/sensitivity.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include <torch/autograd.h>
 
 namespace ax::train {
 
 torch::Tensor sensitivity(const torch::Tensor& outputs, const std::vector<torch::Tensor>& weights, bool create_graph,
-                          std::int64_t max_outputs) {
+                          std::int64_t max_outputs, const rng::Stream& draws) {
   TORCH_CHECK(outputs.dim() == 2, "sensitivity: outputs must be [batch, K]");
   const std::int64_t K = outputs.size(1);
   const bool sample = max_outputs > 0 && max_outputs < K;
   const std::int64_t n = sample ? max_outputs : K;
-  torch::Tensor ks = sample ? torch::randperm(K, torch::kLong).slice(0, 0, n) : torch::arange(K, torch::kLong);
+  std::vector<std::int64_t> ks(static_cast<std::size_t>(K));
+  std::iota(ks.begin(), ks.end(), 0);
+  if (sample) {
+    std::vector<std::uint32_t> w(static_cast<std::size_t>(n));
+    rng::fill_u32(w.data(), n, draws, 0);
+    for (std::int64_t i = 0; i < n; ++i)
+      std::swap(ks[static_cast<std::size_t>(i)],
+                ks[static_cast<std::size_t>(i + rng::below(w[static_cast<std::size_t>(i)], static_cast<std::uint32_t>(K - i)))]);
+  }
   torch::Tensor o = outputs.mean(0);
   torch::Tensor s = torch::zeros({}, outputs.options());
   for (std::int64_t i = 0; i < n; ++i) {
-    const std::int64_t k = ks[i].item<std::int64_t>();
+    const std::int64_t k = ks[static_cast<std::size_t>(i)];
     auto g = torch::autograd::grad({o[k]}, weights, {}, /*retain_graph=*/true, create_graph, /*allow_unused=*/true);
     for (std::size_t j = 0; j < weights.size(); ++j)
       if (g[j].defined()) s = s + (weights[j].abs() * g[j].abs()).sum();

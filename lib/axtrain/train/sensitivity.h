@@ -13,10 +13,15 @@
 
 #include <torch/types.h>
 
+#include "axtrain/core/random.h"
+
 namespace ax::train {
 
+// With 0 < max_outputs < K, n = max_outputs outputs are sampled without replacement (a partial
+// Fisher–Yates shuffle: position i swaps with i + ⌊w_i·(K − i) / 2³²⌋, w_i = word i of `draws`)
+// and the sum is scaled by K / n.
 torch::Tensor sensitivity(const torch::Tensor& outputs, const std::vector<torch::Tensor>& weights,
-                          bool create_graph, std::int64_t max_outputs = 0);
+                          bool create_graph, std::int64_t max_outputs = 0, const rng::Stream& draws = {});
 
 // The per-weight terms of S without a graph (AxTrain Fig. 4 sensitivity maps): for every tensor
 // of `weights`, |w| ⊙ Σ_k |∂O_k/∂w| (same shape as w), O_k the batch mean of output k.

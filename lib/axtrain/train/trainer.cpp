@@ -393,7 +393,9 @@ void Trainer::train_step(std::int64_t g, std::size_t ph, std::int64_t epoch, con
     torch::Tensor o = opt_.loss.kind == LossSpec::Kind::Mse ? out : torch::softmax(out, 1);
     std::vector<torch::Tensor> ws;
     for (const auto& l : layers::mac_layers(*model_)) ws.push_back(l.layer->weight);
-    torch::Tensor S = sensitivity(o, ws, /*create_graph=*/true, p.sensitivity->outputs);
+    const rng::Stream draws{rng::mix(opt_.seed, static_cast<std::uint64_t>(rng::Draw::SensitivityOutputs)),
+                            rng::train_step(g)};
+    torch::Tensor S = sensitivity(o, ws, /*create_graph=*/true, p.sensitivity->outputs, draws);
     objective = loss + gamma_->gamma() * S;
     tally.sensitivity_sum += S.item<double>();
     tally.sensitivity_batches += 1;

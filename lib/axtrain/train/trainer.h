@@ -6,8 +6,9 @@
 // Determinism: the data order of epoch e comes from seed(run seed, e). Every hardware draw (noise,
 // flips, random phases) and SC-GDM's steps come from counter-based streams keyed by (run seed,
 // layer) and counted by the step (core/random.h): training step g, or evaluation pass and batch;
-// the trainer sets the step before every forward (layers::set_step). torch's own generator
-// (augmentation, dropout, sensitivity output sampling) is re-seeded from (run seed, g) per batch.
+// the trainer sets the step before every forward (layers::set_step); the sensitivity term's output
+// sample draws from the same generator. torch's own generator (dropout, if a model has it) and
+// augmentation's are re-seeded from (run seed, g) per batch.
 // So results are reproducible, independent of threads and evaluation order, and a resumed run
 // continues exactly where it stopped.
 #pragma once
