@@ -15,8 +15,8 @@
 //   lfsr: zero_inserted     # zero_inserted (period L, exact single-stream levels, G-11) |
 //                           #   xor | xnor (period L − 1; rex-sc's other two forms)
 //   flip_rate: 0            # probability in [0, 1] that each activation and weight stream bit
-//                           #   is flipped, drawn afresh on every forward pass (liu-sc-mlp-bitflip:
-//                           #   0, 0.01, 0.05, 0.1)
+//                           #   is flipped, drawn afresh every step (training step, evaluation
+//                           #   batch; liu-sc-mlp-bitflip: 0, 0.01, 0.05, 0.1)
 //   proxy: sc_act           # backward surrogate: sc_act = (1 − e^(−x_pos)) − (1 − e^(−x_neg))
 //                           #   (li2022 Tab.3) | linear = x_pos − x_neg (Tab.2 "No Activation").
 //                           #   Default sc_act for or, linear for count / bipolar (sc_act is
@@ -41,7 +41,7 @@
 //                           #   layer with C_in ≡ 0 (mod P), and of a kernel-sized classifier, at
 //                           #   one lag (3 for W⁺, 5 for W⁻ at L = 32: +0.25 / −0.22 counts per
 //                           #   product, docs/hardware/sc.md) | random: uniform phases drawn
-//                           #   afresh on every forward pass
+//                           #   afresh every step
 //     input: 0              # offsets (rex-sc: 0 activations, 67 W⁺, 37 W⁻); bipolar weights
 //     weight_pos: 67        #   use weight_pos
 //     weight_neg: 37
