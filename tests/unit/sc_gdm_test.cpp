@@ -42,6 +42,19 @@ TEST(ScGdm, TernaryQuantiserIsUnbiasedWithBernoulliVariance) {
   }
 }
 
+// Element e's step depends on words 2e, 2e + 1 of the stream only: the same on 1 and 2 threads.
+TEST(ScGdm, TernaryQuantiserDoesNotDependOnThreads) {
+  const torch::Tensor r = torch::linspace(-1.0, 1.0, 100003, torch::kFloat64);
+  const int before = at::get_num_threads();
+  at::set_num_threads(1);
+  const torch::Tensor one = ternary_quantise(r, rng::Stream{9, 3});
+  at::set_num_threads(2);
+  const torch::Tensor two = ternary_quantise(r, rng::Stream{9, 3});
+  at::set_num_threads(before);
+  EXPECT_TRUE(torch::equal(one, two));
+  EXPECT_FALSE(torch::equal(one, ternary_quantise(r, rng::Stream{9, 4})));  // another step
+}
+
 // A parameter of n equal weights with a planted constant gradient g.
 torch::Tensor planted(std::int64_t n, double w, double g) {
   torch::Tensor p = torch::full({n}, w, torch::kFloat32).requires_grad_(true);

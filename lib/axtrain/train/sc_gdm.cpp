@@ -17,16 +17,23 @@ namespace ax::train {
 torch::Tensor ternary_quantise(const torch::Tensor& r, const rng::Stream& draws) {
   torch::Tensor rc = r.detach().to(torch::kCPU, torch::kFloat64).contiguous();
   const std::int64_t n = rc.numel();
-  std::vector<std::uint32_t> words(static_cast<std::size_t>(2 * n));
-  rng::fill_u32(words.data(), 2 * n, draws, 0);
   torch::Tensor q = torch::empty_like(rc);
   const double* pr = rc.data_ptr<double>();
   double* pq = q.data_ptr<double>();
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::uint64_t bits = words[2 * i] | (static_cast<std::uint64_t>(words[2 * i + 1]) << 32);
-    const double u = static_cast<double>(bits >> 11) * 0x1.0p-53;  // [0, 1)
-    pq[i] = u < std::abs(pr[i]) ? (pr[i] > 0 ? 1.0 : -1.0) : 0.0;
-  }
+  constexpr std::int64_t kChunk = 4096;  // elements per task; element e reads words 2e, 2e + 1 wherever it runs
+  at::parallel_for(0, (n + kChunk - 1) / kChunk, 1, [&](std::int64_t c0, std::int64_t c1) {
+    std::vector<std::uint32_t> words(2 * kChunk);
+    for (std::int64_t c = c0; c < c1; ++c) {
+      const std::int64_t b = c * kChunk, len = std::min(kChunk, n - b);
+      rng::fill_u32(words.data(), 2 * len, draws, static_cast<std::uint64_t>(2 * b));
+      for (std::int64_t i = 0; i < len; ++i) {
+        const std::uint64_t bits = words[2 * i] | (static_cast<std::uint64_t>(words[2 * i + 1]) << 32);
+        const double u = static_cast<double>(bits >> 11) * 0x1.0p-53;  // [0, 1)
+        const double ri = pr[b + i];
+        pq[b + i] = u < std::abs(ri) ? (ri > 0 ? 1.0 : -1.0) : 0.0;
+      }
+    }
+  });
   return q.to(r.device(), r.scalar_type());
 }
 
