@@ -135,10 +135,12 @@ TEST(Config, OutOfRangeValue) {
 // Registering a name twice throws instead of replacing the first entry (issue 15 part 3).
 TEST(Config, RegisteringANameTwiceThrows) {
   Registry<int> r("widget type");
-  r.add("a", "first", 1);
-  EXPECT_THROW(r.add("a", "second", 2), std::logic_error);
+  r.add("a", "first", 1, {{"size", "int", "1..9", "3", "planted key"}});
+  EXPECT_THROW(r.add("a", "second", 2, {}), std::logic_error);
   EXPECT_EQ(r.get("a"), 1);  // the first entry stays
-  r.add("b", "other", 3);
+  ASSERT_EQ(r.keys("a").size(), 1u);  // and so do its keys
+  EXPECT_EQ(r.keys("a")[0].fallback, "3");
+  r.add("b", "other", 3, {});
   EXPECT_EQ(r.names(), (std::vector<std::string>{"a", "b"}));
 }
 

@@ -16,17 +16,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include "axtrain/config/section.h"
+#include "axtrain/core/option_row.h"
 
 namespace ax::config {
 
-// One key as the docs show it.
-struct OptionRow {
-  std::string key;
-  std::string type;     // int, number, bool, path, or the allowed names a | b | c
-  std::string range;    // "1..100000", "[0, 0.999]" ("" = any value of the type)
-  std::string fallback; // the default, as the resolved config writes it
-  std::string doc;
-};
+using ax::OptionRow;
 
 template <class T>
 class Options {
@@ -77,6 +71,33 @@ class Options {
     fields_.push_back(std::move(f));
     return *this;
   }
+  // Free text (a file name inside a dataset directory, a phase name).
+  Options& text(std::string key, std::function<std::string&(T&)> ref, std::string doc) {
+    Field f{key, "text", "", std::move(doc)};
+    f.parse = [key, ref](Section& s, T& v) { ref(v) = s.get_string(key, ref(v)); };
+    f.dump = [key, ref](const T& v, YAML::Node& n) { n[key] = ref(const_cast<T&>(v)); };
+    f.show = [ref](const T& v) { return ref(const_cast<T&>(v)); };
+    fields_.push_back(std::move(f));
+    return *this;
+  }
+  // Lists, written in flow style ([16, 32, 64]); each element within [lo, hi].
+  Options& integers(std::string key, std::function<std::vector<std::int64_t>&(T&)> ref, std::int64_t lo,
+                    std::int64_t hi, std::string doc) {
+    Field f{key, "list of int", range_text(lo, hi), std::move(doc)};
+    f.parse = [key, ref, lo, hi](Section& s, T& v) { ref(v) = s.get_int_list(key, ref(v), lo, hi); };
+    f.dump = [key, ref](const T& v, YAML::Node& n) { n[key] = flow(ref(const_cast<T&>(v))); };
+    f.show = [ref](const T& v) { return list_text(ref(const_cast<T&>(v)), [](std::int64_t x) { return std::to_string(x); }); };
+    fields_.push_back(std::move(f));
+    return *this;
+  }
+  Options& texts(std::string key, std::function<std::vector<std::string>&(T&)> ref, std::string doc) {
+    Field f{key, "list of text", "", std::move(doc)};
+    f.parse = [key, ref](Section& s, T& v) { ref(v) = s.get_string_list(key, ref(v)); };
+    f.dump = [key, ref](const T& v, YAML::Node& n) { n[key] = flow(ref(const_cast<T&>(v))); };
+    f.show = [ref](const T& v) { return list_text(ref(const_cast<T&>(v)), [](const std::string& x) { return x; }); };
+    fields_.push_back(std::move(f));
+    return *this;
+  }
   // One of named values; get/set let one name set several fields (e.g. `auto`).
   template <class E>
   Options& choice(std::string key, std::function<E(const T&)> get, std::function<void(T&, E)> set,
@@ -111,6 +132,11 @@ class Options {
   // fails the key (file, line, key, value and the message).
   Options& check(std::function<std::string(const T&)> rule) {
     fields_.back().rule = std::move(rule);
+    return *this;
+  }
+  // The last declared key must be given (its value may not stay empty); the docs show "required".
+  Options& required(std::string message) {
+    fields_.back().required = std::move(message);
     return *this;
   }
   // A sub-mapping whose keys (declared by `sub` on the same T) live under `key`; its rows are
@@ -154,6 +180,7 @@ class Options {
     for (const auto& f : fields_) {
       if (f.defaulter) f.defaulter(v);
       f.parse(s, v);
+      if (!f.required.empty() && f.show && f.show(v).empty()) s.fail(f.key, "required: " + f.required);
       if (f.rule)
         if (std::string msg = f.rule(v); !msg.empty()) s.fail(f.key, msg);
     }
@@ -162,12 +189,17 @@ class Options {
     for (const auto& f : fields_)
       if (!f.when || f.when(v)) f.dump(v, n);
   }
-  // The keys, defaults from T{}.
-  std::vector<OptionRow> rows() const {
-    const T defaults{};
+  // The keys, defaults from T{} (or from a prototype whose defaults differ, e.g. a dataset
+  // type's default directory).
+  std::vector<OptionRow> rows() const { return rows(T{}); }
+  std::vector<OptionRow> rows(const T& defaults) const {
     std::vector<OptionRow> out;
     for (const auto& f : fields_) {
-      if (f.show) out.push_back({f.key, f.type, f.range, f.show(defaults), f.doc});
+      if (f.show) {
+        std::string fallback = f.show(defaults);
+        if (fallback.empty() && !f.required.empty()) fallback = "required";
+        out.push_back({f.key, f.type, f.range, fallback, f.doc});
+      }
       out.insert(out.end(), f.sub_rows.begin(), f.sub_rows.end());
     }
     return out;
@@ -182,6 +214,7 @@ class Options {
     std::function<bool(const T&)> when = {};
     std::function<void(T&)> defaulter = {};
     std::function<std::string(const T&)> rule = {};
+    std::string required = {};  // non-empty: the key must be given; the message says what it holds
     std::vector<OptionRow> sub_rows = {};  // nested and custom keys: their rows (no own row)
   };
   // The shortest text that reads back as v (0.999, not 0.99899999999999999911).
@@ -192,6 +225,19 @@ class Options {
       if (std::strtod(buf, nullptr) == v) break;
     }
     return buf;
+  }
+  template <class V>
+  static YAML::Node flow(const std::vector<V>& values) {
+    YAML::Node n(YAML::NodeType::Sequence);
+    for (const V& x : values) n.push_back(x);
+    n.SetStyle(YAML::EmitterStyle::Flow);
+    return n;
+  }
+  template <class V, class F>
+  static std::string list_text(const std::vector<V>& values, F text) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + text(values[i]);
+    return out + "]";
   }
   static std::string range_text(std::int64_t lo, std::int64_t hi) {
     const bool top = hi == std::numeric_limits<std::int64_t>::max();

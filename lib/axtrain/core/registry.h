@@ -1,7 +1,9 @@
 // One registry per pluggable kind (models, datasets, hardware, optimizers, schedules, ...),
 // keyed by the YAML `type:` string and filled explicitly by register_all() (no static-init
 // tricks). Looking up an unknown name throws ConfigError listing the known ones; registering a
-// name twice is a programming error (std::logic_error), not a silent replacement.
+// name twice is a programming error (std::logic_error), not a silent replacement. Every entry
+// states its own config keys (declared with config::Options; empty for a type without keys), so
+// `axtrain list keys` and the docs check cover every registered type.
 #pragma once
 #include <map>
 #include <stdexcept>
@@ -12,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "axtrain/core/errors.h"
+#include "axtrain/core/option_row.h"
 #include "axtrain/core/text.h"
 
 namespace ax {
@@ -21,8 +24,8 @@ class Registry {
  public:
   explicit Registry(std::string kind) : kind_(std::move(kind)) {}
 
-  void add(const std::string& name, std::string description, Entry entry) {
-    if (!entries_.emplace(name, Item{std::move(description), std::move(entry)}).second)
+  void add(const std::string& name, std::string description, Entry entry, std::vector<OptionRow> keys) {
+    if (!entries_.emplace(name, Item{std::move(description), std::move(entry), std::move(keys)}).second)
       throw std::logic_error(fmt::format("{} '{}' is registered twice", kind_, name));
   }
   bool has(const std::string& name) const { return entries_.count(name) > 0; }
@@ -46,12 +49,15 @@ class Registry {
     for (const auto& [k, v] : entries_) out.emplace_back(k, v.description);
     return out;
   }
+  // The type's own keys (beside the section's common ones), in declaration order.
+  const std::vector<OptionRow>& keys(const std::string& name) const { return entries_.at(name).keys; }
   const std::string& kind() const { return kind_; }
 
  private:
   struct Item {
     std::string description;
     Entry entry;
+    std::vector<OptionRow> keys;
   };
   std::string kind_;
   std::map<std::string, Item> entries_;

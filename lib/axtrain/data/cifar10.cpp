@@ -61,24 +61,26 @@ std::unique_ptr<Dataset> Cifar10Options::open(const DataSpec& spec, std::uint64_
                                          10, spec);
 }
 
-void Cifar10Options::dump(YAML::Node& out) const {
-  out["path"] = path;
-  for (const auto& f : train_files) out["train_files"].push_back(f);
-  for (const auto& f : test_files) out["test_files"].push_back(f);
-  out["train_files"].SetStyle(YAML::EmitterStyle::Flow);
-  out["test_files"].SetStyle(YAML::EmitterStyle::Flow);
+const config::Options<Cifar10Options>& Cifar10Options::options() {
+  using O = Cifar10Options;
+  auto one = [](const std::vector<std::string>& v) { return v.empty() ? "must name at least one file" : ""; };
+  static const auto o =
+      config::Options<O>("data (cifar10)")
+          .path("path", [](O& o) -> std::string& { return o.path; }, "directory of the .bin files")
+          .required("the directory holding data_batch_1.bin .. test_batch.bin (CIFAR-10 binary version)")
+          .texts("train_files", [](O& o) -> std::vector<std::string>& { return o.train_files; },
+                 "training batches in path")
+          .check([one](const O& o) { return std::string(one(o.train_files)); })
+          .texts("test_files", [](O& o) -> std::vector<std::string>& { return o.test_files; }, "test batches in path")
+          .check([one](const O& o) { return std::string(one(o.test_files)); });
+  return o;
 }
+
+void Cifar10Options::dump(YAML::Node& out) const { options().dump(*this, out); }
 
 std::shared_ptr<const DatasetOptions> Cifar10Options::parse(config::Section& s) {
   auto o = std::make_shared<Cifar10Options>();
-  o->path = s.get_path("path", "");
-  if (o->path.empty())
-    s.fail("path", "required: the directory holding data_batch_1.bin .. test_batch.bin "
-                   "(CIFAR-10 binary version)");
-  o->train_files = s.get_string_list("train_files", o->train_files);
-  o->test_files = s.get_string_list("test_files", o->test_files);
-  if (o->train_files.empty()) s.fail("train_files", "must name at least one file");
-  if (o->test_files.empty()) s.fail("test_files", "must name at least one file");
+  options().parse(s, *o);
   return o;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "axtrain/config/options.h"
 #include "axtrain/data/spec.h"
 #include "axtrain/data/tensor_dataset.h"
 
@@ -23,6 +24,7 @@ struct Cifar10Options final : DatasetOptions {
   std::string type() const override { return "cifar10"; }
   void dump(YAML::Node& out) const override;
   std::unique_ptr<Dataset> open(const DataSpec& spec, std::uint64_t seed) const override;
+  static const config::Options<Cifar10Options>& options();
   static std::shared_ptr<const DatasetOptions> parse(config::Section& s);
 };
 

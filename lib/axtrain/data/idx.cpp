@@ -122,28 +122,43 @@ std::unique_ptr<Dataset> IdxOptions::open(const DataSpec& spec, std::uint64_t) c
   return std::make_unique<TensorDataset>(std::move(train), std::move(test), num_classes, spec);
 }
 
-void IdxOptions::dump(YAML::Node& out) const {
-  out["path"] = path;
-  out["train_images"] = train_images;
-  out["train_labels"] = train_labels;
-  out["test_images"] = test_images;
-  out["test_labels"] = test_labels;
-  out["num_classes"] = num_classes;
+const config::Options<IdxOptions>& IdxOptions::options() {
+  using O = IdxOptions;
+  static const auto o =
+      config::Options<O>("data (idx)")
+          .path("path", [](O& o) -> std::string& { return o.path; }, "directory of the four IDX files")
+          .required("the directory holding the IDX files")
+          .text("train_images", [](O& o) -> std::string& { return o.train_images; },
+                "training images in path (.gz found too)")
+          .text("train_labels", [](O& o) -> std::string& { return o.train_labels; }, "training labels")
+          .text("test_images", [](O& o) -> std::string& { return o.test_images; }, "test images")
+          .text("test_labels", [](O& o) -> std::string& { return o.test_labels; }, "test labels")
+          .integer("num_classes", [](O& o) -> std::int64_t& { return o.num_classes; }, 2, 1 << 20,
+                   "classes (model outputs)");
+  return o;
 }
 
+void IdxOptions::dump(YAML::Node& out) const { options().dump(*this, out); }
+
+namespace {
+IdxOptions prototype(std::string kind, std::string default_path) {
+  IdxOptions p;
+  p.kind = std::move(kind);
+  p.path = std::move(default_path);
+  return p;
+}
+}  // namespace
+
 DatasetParser IdxOptions::parser(std::string kind, std::string default_path) {
-  return [kind, default_path](config::Section& s) -> std::shared_ptr<const DatasetOptions> {
-    auto o = std::make_shared<IdxOptions>();
-    o->kind = kind;
-    o->path = default_path.empty() ? s.get_path("path", "") : s.get_path("path", default_path);
-    if (o->path.empty()) s.fail("path", "required: the directory holding the IDX files");
-    o->train_images = s.get_string("train_images", o->train_images);
-    o->train_labels = s.get_string("train_labels", o->train_labels);
-    o->test_images = s.get_string("test_images", o->test_images);
-    o->test_labels = s.get_string("test_labels", o->test_labels);
-    o->num_classes = s.get_int("num_classes", 10, 2, 1 << 20);
+  return [p = prototype(kind, default_path)](config::Section& s) -> std::shared_ptr<const DatasetOptions> {
+    auto o = std::make_shared<IdxOptions>(p);
+    options().parse(s, *o);
     return o;
   };
+}
+
+std::vector<OptionRow> IdxOptions::keys(std::string kind, std::string default_path) {
+  return options().rows(prototype(std::move(kind), std::move(default_path)));
 }
 
 }  // namespace ax::data

@@ -5,6 +5,9 @@
 // t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz] (names configurable).
 #pragma once
 #include <string>
+#include <vector>
+
+#include "axtrain/config/options.h"
 
 #include "axtrain/data/spec.h"
 #include "axtrain/data/tensor_dataset.h"
@@ -21,7 +24,10 @@ struct IdxOptions final : DatasetOptions {
   std::string type() const override { return kind; }
   void dump(YAML::Node& out) const override;
   std::unique_ptr<Dataset> open(const DataSpec& spec, std::uint64_t seed) const override;
+  static const config::Options<IdxOptions>& options();
+  // The parser and the keys of one registered kind (its default directory; "" = required).
   static DatasetParser parser(std::string kind, std::string default_path);
+  static std::vector<OptionRow> keys(std::string kind, std::string default_path);
 };
 
 // Reads one IDX file (gz detected by magic bytes): images as uint8 [N, 1, H, W], labels as int64

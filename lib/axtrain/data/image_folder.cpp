@@ -110,47 +110,65 @@ std::unique_ptr<Dataset> ImageFolderOptions::open(const DataSpec& spec, std::uin
                                          static_cast<std::int64_t>(ix.classes.size()), spec);
 }
 
-void ImageFolderOptions::dump(YAML::Node& out) const {
-  out["path"] = path;
-  out["train_dir"] = train_dir;
-  out["test_dir"] = test_dir;
-  out["image_size"] = image_size;
-  out["resize"] = resize;
-  out["train_transform"] = train_transform == TrainTransform::Resize ? "resize" : "random_resized_crop";
-  if (cache == Cache::Auto) out["cache"] = "auto";
-  else out["cache"] = cache == Cache::On;
-  out["cache_max_mb"] = cache_max_mb;
-  out["dct_scaling"] = dct_scaling;
+const config::Options<ImageFolderOptions>& ImageFolderOptions::options() {
+  using O = ImageFolderOptions;
+  using T = TrainTransform;
+  static const auto o =
+      config::Options<O>("data (image_folder)")
+          .path("path", [](O& o) -> std::string& { return o.path; }, "ROOT of the class-folder trees")
+          .required("the root holding train/<class>/*.jpg and val/ or test/")
+          .text("train_dir", [](O& o) -> std::string& { return o.train_dir; }, "training tree, relative to ROOT")
+          .text("test_dir", [](O& o) -> std::string& { return o.test_dir; },
+                "test tree; empty = val if ROOT/val exists, else test")
+          .integer("image_size", [](O& o) -> std::int64_t& { return o.image_size; }, 1, 4096,
+                   "output height = width, pixels")
+          .integer("resize", [](O& o) -> std::int64_t& { return o.resize; }, 1, 65536,
+                   "evaluation: short side resized to this, then the centre crop (default 256 for image_size 224, "
+                   "else image_size)")
+          .default_from([](O& o) { o.resize = o.image_size == 224 ? 256 : o.image_size; })
+          .check([](const O& o) {
+            return o.resize >= o.image_size ? std::string()
+                                            : fmt::format("must be >= image_size ({}): the centre crop is taken "
+                                                          "from the resized image", o.image_size);
+          })
+          .choice<T>("train_transform", [](O& o) -> T& { return o.train_transform; },
+                     {{"random_resized_crop", T::RandomResizedCrop}, {"resize", T::Resize}},
+                     "training images: torchvision's RandomResizedCrop, or the evaluation resize")
+          .custom(
+              "cache",
+              [](config::Section& s, O& o) {
+                YAML::Node c = s.raw("cache");
+                bool on = false;
+                if (c.IsDefined() && c.IsScalar() && YAML::convert<bool>::decode(c, on)) {
+                  s.mark("cache");
+                  o.cache = on ? Cache::On : Cache::Off;
+                } else {
+                  o.cache = s.get_choice<Cache>("cache", o.cache,
+                                                {{"auto", Cache::Auto}, {"true", Cache::On}, {"false", Cache::Off}});
+                }
+                if (o.cache == Cache::On && o.train_transform == T::RandomResizedCrop)
+                  s.fail("cache", "the cache holds the images after resize and centre crop, so it cannot serve "
+                                  "train_transform random_resized_crop; use train_transform: resize or cache: false");
+              },
+              [](const O& o, YAML::Node& n) {
+                if (o.cache == Cache::Auto) n["cache"] = "auto";
+                else n["cache"] = o.cache == Cache::On;
+              },
+              {OptionRow{"cache", "auto | true | false", "", "auto",
+                         "auto: decode both parts into memory once when train_transform is resize and they fit "
+                         "in cache_max_mb; true: always; false: decode every batch from the files"}})
+          .integer("cache_max_mb", [](O& o) -> std::int64_t& { return o.cache_max_mb; }, 1, std::int64_t{1} << 30,
+                   "MiB the cache may take")
+          .boolean("dct_scaling", [](O& o) -> bool& { return o.dct_scaling; },
+                   "decode at 1/8..7/8 scale when that still leaves ≥ the pixels needed");
+  return o;
 }
+
+void ImageFolderOptions::dump(YAML::Node& out) const { options().dump(*this, out); }
 
 std::shared_ptr<const DatasetOptions> ImageFolderOptions::parse(config::Section& s) {
   auto o = std::make_shared<ImageFolderOptions>();
-  o->path = s.get_path("path", "");
-  if (o->path.empty()) s.fail("path", "required: the root holding train/<class>/*.jpg and val/ or test/");
-  o->train_dir = s.get_string("train_dir", o->train_dir);
-  o->test_dir = s.get_string("test_dir", "");
-  o->image_size = s.get_int("image_size", 224, 1, 4096);
-  o->resize = s.get_int("resize", o->image_size == 224 ? 256 : o->image_size, 1, 65536);
-  if (o->resize < o->image_size)
-    s.fail("resize", fmt::format("must be >= image_size ({}): the centre crop is taken from the "
-                                 "resized image", o->image_size));
-  using T = TrainTransform;
-  o->train_transform = s.get_choice<T>("train_transform", T::RandomResizedCrop,
-                                       {{"random_resized_crop", T::RandomResizedCrop}, {"resize", T::Resize}});
-  YAML::Node c = s.raw("cache");
-  bool on = false;
-  if (c.IsDefined() && c.IsScalar() && YAML::convert<bool>::decode(c, on)) {
-    s.mark("cache");
-    o->cache = on ? Cache::On : Cache::Off;
-  } else {
-    o->cache = s.get_choice<Cache>("cache", Cache::Auto,
-                                   {{"auto", Cache::Auto}, {"true", Cache::On}, {"false", Cache::Off}});
-  }
-  if (o->cache == Cache::On && o->train_transform == T::RandomResizedCrop)
-    s.fail("cache", "the cache holds the images after resize and centre crop, so it cannot serve "
-                    "train_transform random_resized_crop; use train_transform: resize or cache: false");
-  o->cache_max_mb = s.get_int("cache_max_mb", 2048, 1, std::int64_t{1} << 30);
-  o->dct_scaling = s.get_bool("dct_scaling", true);
+  options().parse(s, *o);
   return o;
 }
 

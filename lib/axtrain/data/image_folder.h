@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "axtrain/data/image_transform.h"
+#include "axtrain/config/options.h"
 #include "axtrain/data/spec.h"
 
 namespace ax::data {
@@ -37,6 +38,7 @@ struct ImageFolderOptions final : DatasetOptions {
   std::string type() const override { return "image_folder"; }
   void dump(YAML::Node& out) const override;
   std::unique_ptr<Dataset> open(const DataSpec& spec, std::uint64_t seed) const override;
+  static const config::Options<ImageFolderOptions>& options();
   static std::shared_ptr<const DatasetOptions> parse(config::Section& s);
   ImageTransform transform() const;
 };

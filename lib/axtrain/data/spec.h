@@ -14,6 +14,8 @@
 
 namespace ax::config {
 class Section;
+template <class T>
+class Options;
 }
 
 namespace ax::data {
@@ -56,6 +58,8 @@ struct DataSpec {
   std::int64_t limit_test = 0;   // use at most this many test examples (0 = all)
   std::int64_t workers = 0;      // decoding threads for file-based sets (0 = all cores)
 
+  // The common keys; `type` brings the dataset type's own (dataset_registry().keys(type)).
+  static const config::Options<DataSpec>& declaration();
   static DataSpec parse(config::Section& s);
   YAML::Node dump() const;
   // Opens the dataset with normalisation, augmentation and limits applied.

@@ -43,28 +43,30 @@ std::unique_ptr<Dataset> SyntheticOptions::open(const DataSpec& spec, std::uint6
   return std::make_unique<TensorDataset>(std::move(train), std::move(test), classes, spec);
 }
 
-void SyntheticOptions::dump(YAML::Node& out) const {
-  YAML::Node s(YAML::NodeType::Sequence);
-  for (auto d : shape) s.push_back(d);
-  s.SetStyle(YAML::EmitterStyle::Flow);
-  out["shape"] = s;
-  out["classes"] = classes;
-  out["train_size"] = train_size;
-  out["test_size"] = test_size;
-  out["noise"] = noise;
-  out["data_seed"] = data_seed;
+const config::Options<SyntheticOptions>& SyntheticOptions::options() {
+  using O = SyntheticOptions;
+  static const auto o =
+      config::Options<O>("data (synthetic)")
+          .integers("shape", [](O& o) -> std::vector<std::int64_t>& { return o.shape; }, 1, 1 << 16,
+                    "[C, H, W] images or [F] rows")
+          .check([](const O& o) {
+            return o.shape.size() == 1 || o.shape.size() == 3 ? "" : "expected [features] or [channels, height, width]";
+          })
+          .integer("classes", [](O& o) -> std::int64_t& { return o.classes; }, 2, 100000, "classes")
+          .integer("train_size", [](O& o) -> std::int64_t& { return o.train_size; }, 1, 100000000, "training examples")
+          .integer("test_size", [](O& o) -> std::int64_t& { return o.test_size; }, 1, 100000000, "test examples")
+          .number("noise", [](O& o) -> double& { return o.noise; }, 0.0, 100.0,
+                  "std of the added noise, relative to the [0, 1] range")
+          .integer("data_seed", [](O& o) -> std::int64_t& { return o.data_seed; }, 0, 1LL << 40,
+                   "the data's own seed (class prototypes and noise; not the run seed)");
+  return o;
 }
+
+void SyntheticOptions::dump(YAML::Node& out) const { options().dump(*this, out); }
 
 std::shared_ptr<const DatasetOptions> SyntheticOptions::parse(config::Section& s) {
   auto o = std::make_shared<SyntheticOptions>();
-  o->shape = s.get_int_list("shape", o->shape, 1, 1 << 16);
-  if (o->shape.size() != 1 && o->shape.size() != 3)
-    s.fail("shape", "expected [features] or [channels, height, width]");
-  o->classes = s.get_int("classes", o->classes, 2, 100000);
-  o->train_size = s.get_int("train_size", o->train_size, 1, 100000000);
-  o->test_size = s.get_int("test_size", o->test_size, 1, 100000000);
-  o->noise = s.get_double("noise", o->noise, 0.0, 100.0);
-  o->data_seed = s.get_int("data_seed", 0, 0, 1LL << 40);
+  options().parse(s, *o);
   return o;
 }
 

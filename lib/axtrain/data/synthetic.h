@@ -7,6 +7,7 @@
 #pragma once
 #include <vector>
 
+#include "axtrain/config/options.h"
 #include "axtrain/data/spec.h"
 
 namespace ax::data {
@@ -22,6 +23,7 @@ struct SyntheticOptions final : DatasetOptions {
   std::string type() const override { return "synthetic"; }
   void dump(YAML::Node& out) const override;
   std::unique_ptr<Dataset> open(const DataSpec& spec, std::uint64_t seed) const override;
+  static const config::Options<SyntheticOptions>& options();
   static std::shared_ptr<const DatasetOptions> parse(config::Section& s);
 };
 

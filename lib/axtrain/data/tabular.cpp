@@ -120,26 +120,6 @@ std::unique_ptr<Dataset> TabularOptions::open(const DataSpec& spec, std::uint64_
   return std::make_unique<TensorDataset>(std::move(tr), std::move(te), classes, spec);
 }
 
-void TabularOptions::dump(YAML::Node& out) const {
-  out["path"] = path;
-  out["num_classes"] = num_classes;
-  if (split == Split::Random) {
-    out["split"] = "random";
-    out["test_fraction"] = test_fraction;
-  } else {
-    auto flow = [](const std::array<std::int64_t, 2>& r) {
-      YAML::Node n(YAML::NodeType::Sequence);
-      n.push_back(r[0]);
-      n.push_back(r[1]);
-      n.SetStyle(YAML::EmitterStyle::Flow);
-      return n;
-    };
-    out["split"]["train_rows"] = flow(train_rows);
-    out["split"]["test_rows"] = flow(test_rows);
-  }
-  out["standardise"] = standardise;
-}
-
 namespace {
 std::array<std::int64_t, 2> read_range(config::Section& s, const std::string& key) {
   std::vector<std::int64_t> r = s.get_int_list(key, {}, 1, std::int64_t{1} << 40);
@@ -149,33 +129,73 @@ std::array<std::int64_t, 2> read_range(config::Section& s, const std::string& ke
 }
 }  // namespace
 
+const config::Options<TabularOptions>& TabularOptions::options() {
+  using O = TabularOptions;
+  static const auto o =
+      config::Options<O>("data (csv, arff)")
+          .path("path", [](O& o) -> std::string& { return o.path; }, "the table file")
+          .required("the CSV or ARFF file")
+          .integer("num_classes", [](O& o) -> std::int64_t& { return o.num_classes; }, 0, 1 << 20,
+                   "classes (model outputs); 0 = max label + 1 (CSV) or the class attribute's values (ARFF)")
+          .check([](const O& o) { return o.num_classes == 1 ? "must be 0 (automatic) or at least 2" : ""; })
+          .custom(
+              "split",
+              [](config::Section& s, O& o) {
+                YAML::Node split = s.raw("split");
+                if (split.IsDefined() && split.IsMap()) {
+                  config::Section ss = s.section("split");
+                  o.split = Split::Rows;
+                  o.train_rows = read_range(ss, "train_rows");
+                  o.test_rows = read_range(ss, "test_rows");
+                  if (o.train_rows[0] <= o.test_rows[1] && o.test_rows[0] <= o.train_rows[1])
+                    ss.fail("test_rows", "overlaps train_rows: a row cannot be in both parts");
+                  ss.finish();
+                  if (s.has("test_fraction"))
+                    s.fail("test_fraction", "only for split: random (the row ranges fix the test part)");
+                } else {
+                  o.split = s.get_choice<Split>("split", o.split, {{"random", Split::Random}});
+                }
+              },
+              [](const O& o, YAML::Node& n) {
+                if (o.split == Split::Random) {
+                  n["split"] = "random";
+                  return;
+                }
+                auto flow = [](const std::array<std::int64_t, 2>& r) {
+                  YAML::Node f(YAML::NodeType::Sequence);
+                  f.push_back(r[0]);
+                  f.push_back(r[1]);
+                  f.SetStyle(YAML::EmitterStyle::Flow);
+                  return f;
+                };
+                n["split"]["train_rows"] = flow(o.train_rows);
+                n["split"]["test_rows"] = flow(o.test_rows);
+              },
+              {OptionRow{"split", "random | {train_rows: [a, b], test_rows: [c, d]}", "", "random",
+                         "random: stratified by class, drawn from the run seed; or 1-based inclusive data-row ranges"}})
+          .number("test_fraction", [](O& o) -> double& { return o.test_fraction; }, 1e-6, 1.0 - 1e-6,
+                  "split: random only: share of the rows in the test part")
+          .dump_only_if([](const O& o) { return o.split == Split::Random; })
+          .boolean("standardise", [](O& o) -> bool& { return o.standardise; },
+                   "z-score each feature with the training part's mean and population std");
+  return o;
+}
+
+void TabularOptions::dump(YAML::Node& out) const { options().dump(*this, out); }
+
 DatasetParser TabularOptions::parser(Format format) {
   return [format](config::Section& s) -> std::shared_ptr<const DatasetOptions> {
     auto o = std::make_shared<TabularOptions>();
     o->format = format;
-    o->path = s.get_path("path", "");
-    if (o->path.empty())
-      s.fail("path", format == Format::Csv ? "required: the CSV file" : "required: the ARFF file");
-    o->num_classes = s.get_int("num_classes", 0, 0, 1 << 20);
-    if (o->num_classes == 1) s.fail("num_classes", "must be 0 (automatic) or at least 2");
-    YAML::Node split = s.raw("split");
-    if (split.IsDefined() && split.IsMap()) {
-      config::Section ss = s.section("split");
-      o->split = Split::Rows;
-      o->train_rows = read_range(ss, "train_rows");
-      o->test_rows = read_range(ss, "test_rows");
-      if (o->train_rows[0] <= o->test_rows[1] && o->test_rows[0] <= o->train_rows[1])
-        ss.fail("test_rows", "overlaps train_rows: a row cannot be in both parts");
-      ss.finish();
-      if (s.has("test_fraction"))
-        s.fail("test_fraction", "only for split: random (the row ranges fix the test part)");
-    } else {
-      o->split = s.get_choice<Split>("split", Split::Random, {{"random", Split::Random}});
-      o->test_fraction = s.get_double("test_fraction", 0.2, 1e-6, 1.0 - 1e-6);
-    }
-    o->standardise = s.get_bool("standardise", true);
+    options().parse(s, *o);
     return o;
   };
+}
+
+std::vector<OptionRow> TabularOptions::keys(Format format) {
+  TabularOptions p;
+  p.format = format;
+  return options().rows(p);
 }
 
 }  // namespace ax::data

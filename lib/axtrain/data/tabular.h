@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "axtrain/config/options.h"
 #include "axtrain/data/spec.h"
 
 namespace ax::data {
@@ -35,7 +36,9 @@ struct TabularOptions final : DatasetOptions {
   std::string type() const override { return format == Format::Csv ? "csv" : "arff"; }
   void dump(YAML::Node& out) const override;
   std::unique_ptr<Dataset> open(const DataSpec& spec, std::uint64_t seed) const override;
+  static const config::Options<TabularOptions>& options();
   static DatasetParser parser(Format format);
+  static std::vector<OptionRow> keys(Format format);
 };
 
 // Stratified random split of rows by label: returns (train, test) row indices, each ascending.

@@ -1,4 +1,5 @@
-// One line per hardware model. Adding a model = one folder under hw/ + one line here.
+// One line per hardware model: its parser and its keys. Adding a model = one folder under hw/ + one
+// line here.
 #include "axtrain/hw/hardware.h"
 #include "axtrain/hw/analog/analog.h"
 #include "axtrain/hw/approx_mul/approx_mul.h"
@@ -12,21 +13,21 @@ namespace ax::hw {
 void register_all() {
   auto& r = hardware_registry();
   if (!r.names().empty()) return;
-  r.add("ideal", "exact float arithmetic (reference)", IdealOptions::parse);
+  r.add("ideal", "exact float arithmetic (reference)", IdealOptions::parse, {});
   r.add("fixed_point", "n-bit fake-quantised inputs and weights, float accumulation (INT8 baseline)",
-        FixedPointOptions::parse);
+        FixedPointOptions::parse, FixedPointOptions::options().rows());
   r.add("sc", "stochastic computing: LFSR streams, AND multiply, OR/counter accumulate (Li et al.)",
-        sc::ScOptions::parse);
+        sc::ScOptions::parse, sc::ScOptions::options().rows());
   r.add("approx_mul",
         "sign-magnitude products on an approximate multiplier (EvoApprox table, DRUM, UDM), integer accumulation",
-        ApproxMulOptions::parse);
+        ApproxMulOptions::parse, ApproxMulOptions::options().rows());
   r.add("analog", "compute-in-memory arrays, partial sums read by low-resolution ADCs (Li et al.)",
-        AnalogOptions::parse);
+        AnalogOptions::parse, AnalogOptions::options().rows());
   r.add("ntv", "ideal arithmetic with near-threshold SRAM weight storage (random bit flips, AxTrain)",
-        NtvOptions::parse);
+        NtvOptions::parse, NtvStorageOptions::options().rows());
   auto& st = storage_registry();
   st.add("ntv", "near-threshold SRAM weights: B-bit dynamic fixed point, each bit flips with flip_rate",
-         NtvStorageOptions::parse);
+         NtvStorageOptions::parse, NtvStorageOptions::options().rows());
 }
 
 }  // namespace ax::hw

@@ -94,6 +94,17 @@ HardwareSpec HardwareSpec::ideal() {
   return h;
 }
 
+std::vector<OptionRow> HardwareSpec::keys() {
+  return {{"type", "name", "axtrain list hardware", "ideal",
+           "arithmetic model; its own keys: docs/hardware/<type>.md (hardware.md for ideal)"},
+          {"preset", "path", "", "none", "a preset file whose `hardware:` mapping the other keys override"},
+          {"storage", "{type: ntv, ...}", "", "none", "storage faults on the weights, composed with any arithmetic"},
+          {"exclude", "list of layer names", "", "[]", "layers kept ideal (float), e.g. [conv1, fc]"},
+          {"layers", "mapping", "", "{}",
+           "per-layer overrides by layer name: {conv3: {adc_bits: 6}} changes keys of the base model for that "
+           "layer; an override with its own type: replaces the base"}};
+}
+
 HardwareSpec HardwareSpec::parse(config::Section& hs) {
   HardwareSpec h;
   h.base = LayerHwSpec::parse(hs);

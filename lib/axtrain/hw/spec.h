@@ -8,6 +8,7 @@
 //     exclude: [conv1, fc]                          # these layers stay ideal (float)
 //     layers: {conv3: {adc_bits: 6}}                # per-layer overrides (a `type:` replaces all)
 #pragma once
+#include "axtrain/core/option_row.h"
 #include <memory>
 #include <string>
 #include <utility>
@@ -35,6 +36,8 @@ struct LayerHwSpec {
 };
 
 struct HardwareSpec {
+  // The keys of `hardware:` itself (each type's own keys: hardware_registry().keys(type)).
+  static std::vector<OptionRow> keys();
   std::string preset;  // preset file as opened: relative to the config's folder resolved ("" if inline)
   LayerHwSpec base;
   std::vector<std::string> exclude;

@@ -1,5 +1,7 @@
 #include "axtrain/models/lenet5.h"
 
+#include "axtrain/config/options.h"
+
 #include <fmt/format.h>
 
 #include "axtrain/config/section.h"
@@ -35,7 +37,15 @@ torch::Tensor LeNet5::forward(torch::Tensor x) {
   return out_ == Output::Sigmoid ? torch::sigmoid(x) : x;
 }
 
-void LeNet5Options::dump(YAML::Node& out) const { out["pool"] = pool == Pool::Avg ? "avg" : "max"; }
+const config::Options<LeNet5Options>& LeNet5Options::options() {
+  using O = LeNet5Options;
+  static const auto o = config::Options<O>("model (lenet5)")
+                            .choice<Pool>("pool", [](O& o) -> Pool& { return o.pool; },
+                                          {{"avg", Pool::Avg}, {"max", Pool::Max}}, "the two subsampling layers");
+  return o;
+}
+
+void LeNet5Options::dump(YAML::Node& out) const { options().dump(*this, out); }
 
 std::shared_ptr<Model> LeNet5Options::build(const ModelContext& ctx) const {
   return std::make_shared<LeNet5>(ctx, pool);
@@ -43,7 +53,7 @@ std::shared_ptr<Model> LeNet5Options::build(const ModelContext& ctx) const {
 
 std::shared_ptr<const ModelOptions> LeNet5Options::parse(config::Section& s) {
   auto o = std::make_shared<LeNet5Options>();
-  o->pool = s.get_choice<Pool>("pool", o->pool, {{"avg", Pool::Avg}, {"max", Pool::Max}});
+  options().parse(s, *o);
   return o;
 }
 

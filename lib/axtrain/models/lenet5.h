@@ -22,6 +22,7 @@ struct LeNet5Options final : ModelOptions {
   std::string type() const override { return "lenet5"; }
   void dump(YAML::Node& out) const override;
   std::shared_ptr<Model> build(const ModelContext& ctx) const override;
+  static const config::Options<LeNet5Options>& options();
   static std::shared_ptr<const ModelOptions> parse(config::Section& s);
 };
 

@@ -1,5 +1,7 @@
 #include "axtrain/models/mlp.h"
 
+#include "axtrain/config/options.h"
+
 #include "axtrain/config/section.h"
 
 namespace ax::models {
@@ -26,12 +28,16 @@ torch::Tensor Mlp::forward(torch::Tensor x) {
   return out_ == Output::Sigmoid ? torch::sigmoid(x) : x;
 }
 
-void MlpOptions::dump(YAML::Node& out) const {
-  YAML::Node h(YAML::NodeType::Sequence);
-  for (auto d : hidden) h.push_back(d);
-  h.SetStyle(YAML::EmitterStyle::Flow);
-  out["hidden"] = h;
+const config::Options<MlpOptions>& MlpOptions::options() {
+  using O = MlpOptions;
+  static const auto o =
+      config::Options<O>("model (mlp)")
+          .integers("hidden", [](O& o) -> std::vector<std::int64_t>& { return o.hidden; }, 1, 1 << 20,
+                    "hidden layer widths; input and output sizes come from the data");
+  return o;
 }
+
+void MlpOptions::dump(YAML::Node& out) const { options().dump(*this, out); }
 
 std::shared_ptr<Model> MlpOptions::build(const ModelContext& ctx) const {
   return std::make_shared<Mlp>(ctx, hidden);
@@ -39,7 +45,7 @@ std::shared_ptr<Model> MlpOptions::build(const ModelContext& ctx) const {
 
 std::shared_ptr<const ModelOptions> MlpOptions::parse(config::Section& s) {
   auto o = std::make_shared<MlpOptions>();
-  o->hidden = s.get_int_list("hidden", o->hidden, 1, 1 << 20);
+  options().parse(s, *o);
   return o;
 }
 

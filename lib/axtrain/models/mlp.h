@@ -14,6 +14,7 @@ struct MlpOptions final : ModelOptions {
   std::string type() const override { return "mlp"; }
   void dump(YAML::Node& out) const override;
   std::shared_ptr<Model> build(const ModelContext& ctx) const override;
+  static const config::Options<MlpOptions>& options();
   static std::shared_ptr<const ModelOptions> parse(config::Section& s);
 };
 

@@ -13,6 +13,8 @@
 
 namespace ax::config {
 class Section;
+template <class T>
+class Options;
 }
 
 namespace ax::models {
@@ -54,6 +56,8 @@ struct ModelSpec {
   Activation activation = Activation::Relu;
   Output output = Output::Logits;
 
+  // The common keys; `type` brings the model type's own (model_registry().keys(type)).
+  static const config::Options<ModelSpec>& declaration();
   static ModelSpec parse(config::Section& s);
   YAML::Node dump() const;
   std::shared_ptr<Model> build(const std::vector<std::int64_t>& input_shape,

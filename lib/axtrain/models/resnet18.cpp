@@ -1,5 +1,7 @@
 #include "axtrain/models/resnet18.h"
 
+#include "axtrain/config/options.h"
+
 #include <cmath>
 
 #include "axtrain/config/section.h"
@@ -69,9 +71,19 @@ torch::Tensor ResNet18::forward(torch::Tensor x) {
   return out_ == Output::Sigmoid ? torch::sigmoid(x) : x;
 }
 
-void ResNet18Options::dump(YAML::Node& out) const {
-  out["stem"] = stem == ResNetStem::Auto ? "auto" : stem == ResNetStem::ImageNet ? "imagenet" : "cifar";
+const config::Options<ResNet18Options>& ResNet18Options::options() {
+  using O = ResNet18Options;
+  static const auto o = config::Options<O>("model (resnet18)")
+                            .choice<ResNetStem>("stem", [](O& o) -> ResNetStem& { return o.stem; },
+                                                {{"auto", ResNetStem::Auto},
+                                                 {"imagenet", ResNetStem::ImageNet},
+                                                 {"cifar", ResNetStem::Cifar}},
+                                                "auto: imagenet (7×7 stride 2 + max pool) for inputs ≥ 128 px high, else "
+                                                "cifar (3×3 stride 1)");
+  return o;
 }
+
+void ResNet18Options::dump(YAML::Node& out) const { options().dump(*this, out); }
 
 std::shared_ptr<Model> ResNet18Options::build(const ModelContext& ctx) const {
   return std::make_shared<ResNet18>(ctx, stem);
@@ -79,9 +91,7 @@ std::shared_ptr<Model> ResNet18Options::build(const ModelContext& ctx) const {
 
 std::shared_ptr<const ModelOptions> ResNet18Options::parse(config::Section& s) {
   auto o = std::make_shared<ResNet18Options>();
-  o->stem = s.get_choice<ResNetStem>(
-      "stem", o->stem,
-      {{"auto", ResNetStem::Auto}, {"imagenet", ResNetStem::ImageNet}, {"cifar", ResNetStem::Cifar}});
+  options().parse(s, *o);
   return o;
 }
 

@@ -35,6 +35,7 @@ struct ResNet18Options final : ModelOptions {
   std::string type() const override { return "resnet18"; }
   void dump(YAML::Node& out) const override;
   std::shared_ptr<Model> build(const ModelContext& ctx) const override;
+  static const config::Options<ResNet18Options>& options();
   static std::shared_ptr<const ModelOptions> parse(config::Section& s);
 };
 

@@ -1,5 +1,7 @@
 #include "axtrain/models/resnet_tiny.h"
 
+#include "axtrain/config/options.h"
+
 #include <cmath>
 
 #include "axtrain/config/section.h"
@@ -68,12 +70,19 @@ torch::Tensor ResNetTiny::forward(torch::Tensor x) {
   return out_ == Output::Sigmoid ? torch::sigmoid(x) : x;
 }
 
-void ResNetTinyOptions::dump(YAML::Node& out) const {
-  YAML::Node f(YAML::NodeType::Sequence);
-  for (auto d : filters) f.push_back(d);
-  f.SetStyle(YAML::EmitterStyle::Flow);
-  out["filters"] = f;
+const config::Options<ResNetTinyOptions>& ResNetTinyOptions::options() {
+  using O = ResNetTinyOptions;
+  static const auto o =
+      config::Options<O>("model (resnet_tiny)")
+          .integers("filters", [](O& o) -> std::vector<std::int64_t>& { return o.filters; }, 1, 4096,
+                    "channels of each residual stack (1 to 8 stacks)")
+          .check([](const O& o) {
+            return o.filters.empty() || o.filters.size() > 8 ? "needs 1 to 8 entries (one residual stack each)" : "";
+          });
+  return o;
 }
+
+void ResNetTinyOptions::dump(YAML::Node& out) const { options().dump(*this, out); }
 
 std::shared_ptr<Model> ResNetTinyOptions::build(const ModelContext& ctx) const {
   return std::make_shared<ResNetTiny>(ctx, filters);
@@ -81,9 +90,7 @@ std::shared_ptr<Model> ResNetTinyOptions::build(const ModelContext& ctx) const {
 
 std::shared_ptr<const ModelOptions> ResNetTinyOptions::parse(config::Section& s) {
   auto o = std::make_shared<ResNetTinyOptions>();
-  o->filters = s.get_int_list("filters", o->filters, 1, 4096);
-  if (o->filters.empty() || o->filters.size() > 8)
-    s.fail("filters", "needs 1 to 8 entries (one residual stack each)");
+  options().parse(s, *o);
   return o;
 }
 

@@ -33,6 +33,7 @@ struct ResNetTinyOptions final : ModelOptions {
   std::string type() const override { return "resnet_tiny"; }
   void dump(YAML::Node& out) const override;
   std::shared_ptr<Model> build(const ModelContext& ctx) const override;
+  static const config::Options<ResNetTinyOptions>& options();
   static std::shared_ptr<const ModelOptions> parse(config::Section& s);
 };
 

@@ -57,53 +57,112 @@ const config::Options<CalibrateSpec>& calibrate_options() {
   return o;
 }
 
-PhaseSpec parse_phase(Section& s, std::size_t index) {
+// A key holding a mapping parsed by `parse` (absent: the default stays) and written by `dump`.
+template <class T>
+void section_key(config::Options<T>& o, const std::string& key, std::function<void(Section&, T&)> parse,
+                 std::function<void(const T&, YAML::Node&)> dump, config::OptionRow row) {
+  o.custom(
+      key,
+      [key, parse](Section& s, T& v) {
+        if (!s.has(key)) return s.mark(key);
+        Section sub = s.section(key);
+        parse(sub, v);
+        sub.finish();
+      },
+      std::move(dump), {std::move(row)});
+}
+
+const config::Options<PhaseSpec>& phase_options() {
+  using config::OptionRow;
+  using G = hw::ExactGradient;
+  static const auto o = [] {
+    config::Options<PhaseSpec> o("phases");
+    o.text("name", [](PhaseSpec& p) -> std::string& { return p.name; }, "shown in progress and metrics");
+    o.custom(
+        "epochs", [](Section& s, PhaseSpec& p) { p.epochs = s.require_double("epochs", 1e-6, 1e6); },
+        [](const PhaseSpec& p, YAML::Node& n) { n["epochs"] = p.epochs; },
+        {OptionRow{"epochs", "number", "(0, 1e6]", "required",
+                   "epochs, fractional allowed; phase k ends at batch round(Σ epochs · batches_per_epoch)"}});
+    o.choice<hw::Mode>("mode", [](PhaseSpec& p) -> hw::Mode& { return p.mode; }, mode_names(),
+                       "how every approximate layer computes in this phase");
+    section_key<PhaseSpec>(
+        o, "optimizer", [](Section& s, PhaseSpec& p) { p.optimizer = train::OptimizerSpec::parse(s); },
+        [](const PhaseSpec& p, YAML::Node& n) {
+          if (p.optimizer) n["optimizer"] = p.optimizer->dump();
+        },
+        {"optimizer", "mapping", "", "(global)", "a fresh optimizer from this phase on (until the next override)"});
+    section_key<PhaseSpec>(
+        o, "schedule", [](Section& s, PhaseSpec& p) { p.schedule = train::ScheduleSpec::parse(s); },
+        [](const PhaseSpec& p, YAML::Node& n) {
+          if (p.schedule) n["schedule"] = p.schedule->dump();
+        },
+        {"schedule", "mapping", "", "(global)", "a schedule measured over this phase's segment"});
+    o.custom(
+        "gradient",
+        [](Section& s, PhaseSpec& p) {
+          if (s.has("gradient") && p.mode != hw::Mode::Exact) s.fail("gradient", "applies to phases with mode: exact only");
+          p.gradient = s.get_choice<G>("gradient", p.gradient,
+                                       {{"proxy", G::Proxy}, {"ste_clip", G::SteClip}, {"ste_input", G::SteInput}});
+        },
+        [](const PhaseSpec& p, YAML::Node& n) {
+          // Only when not the default, so that existing configs keep their run ids.
+          if (p.gradient == G::SteClip) n["gradient"] = "ste_clip";
+          if (p.gradient == G::SteInput) n["gradient"] = "ste_input";
+        },
+        {OptionRow{"gradient", "proxy | ste_clip | ste_input", "", "proxy",
+                   "exact phases only: what carries the gradient of the accurate forward"}});
+    o.custom(
+        "sensitivity",
+        [](Section& s, PhaseSpec& p) {
+          if (!s.has("sensitivity")) return s.mark("sensitivity");
+          if (p.mode != hw::Mode::Ideal)
+            s.fail("sensitivity", "applies to phases with mode: ideal only (AxTrain-act trains the float network; "
+                                  "its double back-propagation needs twice-differentiable layers)");
+          Section ss = s.section("sensitivity");
+          SensitivitySpec sp;
+          sensitivity_options().parse(ss, sp);
+          ss.finish();
+          p.sensitivity = sp;
+        },
+        [](const PhaseSpec& p, YAML::Node& n) {
+          if (!p.sensitivity) return;
+          YAML::Node sn;
+          sensitivity_options().dump(*p.sensitivity, sn);
+          n["sensitivity"] = sn;
+        },
+        {OptionRow{"sensitivity", "mapping", "", "off", "ideal phases only: AxTrain-act, see phases.sensitivity"}});
+    o.custom(
+        "calibrate",
+        [](Section& s, PhaseSpec& p) {
+          if (!s.has("calibrate")) return s.mark("calibrate");
+          if (p.mode != hw::Mode::Inject) s.fail("calibrate", "applies to phases with mode: inject only");
+          Section cs = s.section("calibrate");
+          calibrate_options().parse(cs, p.calibrate);
+          if (p.calibrate.per_epoch > 0 && p.calibrate.every_batches > 0)
+            cs.fail("every_batches", "give either per_epoch or every_batches, not both");
+          cs.finish();
+        },
+        [](const PhaseSpec& p, YAML::Node& n) {
+          if (p.mode != hw::Mode::Inject) return;
+          YAML::Node cn;
+          calibrate_options().dump(p.calibrate, cn);
+          n["calibrate"] = cn;
+        },
+        {OptionRow{"calibrate", "mapping", "", "", "inject phases only, see phases.calibrate"}});
+    return o;
+  }();
+  return o;
+}
+
+PhaseSpec phase_prototype(std::size_t index) {
   PhaseSpec p;
-  p.name = s.get_string("name", fmt::format("phase{}", index + 1));
-  p.epochs = s.require_double("epochs", 1e-6, 1e6);
-  p.mode = parse_mode(s, "mode", hw::Mode::Exact);
-  if (s.has("optimizer")) {
-    Section os = s.section("optimizer");
-    p.optimizer = train::OptimizerSpec::parse(os);
-    os.finish();
-  } else {
-    s.mark("optimizer");
-  }
-  if (s.has("gradient") && p.mode != hw::Mode::Exact)
-    s.fail("gradient", "applies to phases with mode: exact only");
-  p.gradient = s.get_choice<hw::ExactGradient>(
-      "gradient", hw::ExactGradient::Proxy,
-      {{"proxy", hw::ExactGradient::Proxy}, {"ste_clip", hw::ExactGradient::SteClip},
-       {"ste_input", hw::ExactGradient::SteInput}});
-  if (s.has("sensitivity")) {
-    if (p.mode != hw::Mode::Ideal)
-      s.fail("sensitivity", "applies to phases with mode: ideal only (AxTrain-act trains the float network; "
-                            "its double back-propagation needs twice-differentiable layers)");
-    Section ss = s.section("sensitivity");
-    SensitivitySpec sp;
-    sensitivity_options().parse(ss, sp);
-    ss.finish();
-    p.sensitivity = sp;
-  } else {
-    s.mark("sensitivity");
-  }
-  if (s.has("calibrate")) {
-    if (p.mode != hw::Mode::Inject) s.fail("calibrate", "applies to phases with mode: inject only");
-    Section cs = s.section("calibrate");
-    calibrate_options().parse(cs, p.calibrate);
-    if (p.calibrate.per_epoch > 0 && p.calibrate.every_batches > 0)
-      cs.fail("every_batches", "give either per_epoch or every_batches, not both");
-    cs.finish();
-  } else {
-    s.mark("calibrate");
-  }
-  if (s.has("schedule")) {
-    Section ss = s.section("schedule");
-    p.schedule = train::ScheduleSpec::parse(ss);
-    ss.finish();
-  } else {
-    s.mark("schedule");
-  }
+  p.name = index == 0 ? "phaseN" : fmt::format("phase{}", index);
+  return p;
+}
+
+PhaseSpec parse_phase(Section& s, std::size_t index) {
+  PhaseSpec p = phase_prototype(index + 1);
+  phase_options().parse(s, p);
   return p;
 }
 }  // namespace
@@ -187,13 +246,217 @@ LossSpec parse_loss(Section& s) {
 }
 }  // namespace
 
+namespace {
+const config::Options<RunConfig>& top_options() {
+  using config::OptionRow;
+  static const auto o = [] {
+    config::Options<RunConfig> o("Top level");
+    o.custom(
+        "name",
+        [](Section& s, RunConfig& c) {
+          c.name = s.get_string("name", boost::filesystem::path(c.source).stem().string());
+          for (char ch : c.name)
+            if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.'))
+              s.fail("name", fmt::format("value '{}' is not allowed; use letters, digits, '_', '-', '.'", c.name));
+          if (c.name.empty() || c.name == "." || c.name == ".." || c.name.size() > 200)
+            s.fail("name", fmt::format("value '{}' is not allowed; a run name is a directory name: 1 to 200 letters, "
+                                       "digits, '_', '-', '.', and not '.' or '..'", c.name));
+        },
+        [](const RunConfig& c, YAML::Node& n) { n["name"] = c.name; },
+        {OptionRow{"name", "text", "1–200 letters, digits, `_-.`; not `.` or `..`", "the file's stem",
+                   "run name, a directory name: results go to <output.dir>/<name>/<run_id>/"}});
+    o.custom(
+        "seed",
+        [](Section& s, RunConfig& c) {
+          c.seed = static_cast<std::uint64_t>(s.get_int("seed", static_cast<std::int64_t>(c.seed), 0, kMaxI));
+        },
+        [](const RunConfig& c, YAML::Node& n) { n["seed"] = c.seed; },
+        {OptionRow{"seed", "int", "≥ 0", "1",
+                   "weight init, data order, augmentation and every hardware draw (core/random.h)"}});
+    o.choice<std::string>("device", [](RunConfig& c) -> std::string& { return c.device; },
+                          {{"cpu", "cpu"}, {"cuda", "cuda"}}, "--device overrides");
+    o.integer("threads", [](RunConfig& c) -> std::int64_t& { return c.threads; }, 0, 4096,
+              "LibTorch intra-op threads; 0 = all cores (--threads overrides)");
+    o.boolean("checkpoint", [](RunConfig& c) -> bool& { return c.checkpoint; },
+              "gradient checkpointing of the added point-wise nodes (Li et al. §3.4)");
+    // The sections, each declared by its own type.
+    auto required = [](const char* key, const char* example) {
+      return [key, example](Section& s) {
+        Section sub = s.section(key);
+        if (sub.empty()) s.fail(key, fmt::format("required section is missing ({})", example));
+        return sub;
+      };
+    };
+    o.custom(
+        "data",
+        [need = required("data", "data: {type: ..., ...}")](Section& s, RunConfig& c) {
+          Section ds = need(s);
+          c.data = data::DataSpec::parse(ds);
+          ds.finish();
+        },
+        [](const RunConfig& c, YAML::Node& n) { n["data"] = c.data.dump(); },
+        {OptionRow{"data", "mapping", "", "required", "see data"}});
+    o.custom(
+        "model",
+        [need = required("model", "model: {type: ...}")](Section& s, RunConfig& c) {
+          Section ms = need(s);
+          c.model = models::ModelSpec::parse(ms);
+          ms.finish();
+        },
+        [](const RunConfig& c, YAML::Node& n) { n["model"] = c.model.dump(); },
+        {OptionRow{"model", "mapping", "", "required", "see model"}});
+    o.custom(
+        "loss",
+        [](Section& s, RunConfig& c) {
+          Section ls = s.section("loss");
+          c.loss = parse_loss(ls);
+          ls.finish();
+          if (c.loss.kind == LossSpec::Kind::CrossEntropy && c.model.output == models::Output::Sigmoid)
+            ls.fail("type", "cross_entropy expects model.output: logits; use loss.type: mse with sigmoid outputs");
+        },
+        [](const RunConfig& c, YAML::Node& n) {
+          YAML::Node ln;
+          loss_options().dump(c.loss, ln);
+          n["loss"] = ln;
+        },
+        {OptionRow{"loss", "mapping", "", "cross_entropy", "see loss"}});
+    o.custom(
+        "hardware", [](Section& s, RunConfig& c) { c.hardware = hw::HardwareSpec::parse_from(s, c.source); },
+        [](const RunConfig& c, YAML::Node& n) { n["hardware"] = c.hardware.dump(); },
+        {OptionRow{"hardware", "mapping or preset path", "", "{type: ideal}", "see hardware"}});
+    o.custom(
+        "phases",
+        [](Section& s, RunConfig& c) {
+          std::vector<Section> phases = s.section_list("phases");
+          if (phases.empty())
+            s.fail("phases", "required: a list of training phases, e.g. [{name: train, epochs: 10}]");
+          for (std::size_t i = 0; i < phases.size(); ++i) {
+            c.phases.push_back(parse_phase(phases[i], i));
+            phases[i].finish();
+          }
+        },
+        [](const RunConfig& c, YAML::Node& n) {
+          YAML::Node ph(YAML::NodeType::Sequence);
+          for (const auto& p : c.phases) {
+            YAML::Node e;
+            phase_options().dump(p, e);
+            ph.push_back(e);
+          }
+          n["phases"] = ph;
+        },
+        {OptionRow{"phases", "list", "≥ 1", "required", "see phases"}});
+    o.custom(
+        "optimizer",
+        [](Section& s, RunConfig& c) {
+          Section os = s.section("optimizer");
+          c.optimizer = train::OptimizerSpec::parse(os);
+          os.finish();
+        },
+        [](const RunConfig& c, YAML::Node& n) { n["optimizer"] = c.optimizer.dump(); },
+        {OptionRow{"optimizer", "mapping", "", "sgd", "see optimizer"}});
+    o.custom(
+        "schedule",
+        [](Section& s, RunConfig& c) {
+          Section ss = s.section("schedule");
+          c.schedule = train::ScheduleSpec::parse(ss);
+          ss.finish();
+        },
+        [](const RunConfig& c, YAML::Node& n) { n["schedule"] = c.schedule.dump(); },
+        {OptionRow{"schedule", "mapping", "", "constant", "see schedule"}});
+    o.custom(
+        "inject",
+        [](Section& s, RunConfig& c) {
+          Section inj = s.section("inject");
+          inject_options().parse(inj, c.inject);
+          inj.finish();
+        },
+        [](const RunConfig& c, YAML::Node& n) {
+          YAML::Node in;
+          inject_options().dump(c.inject, in);
+          n["inject"] = in;
+        },
+        {OptionRow{"inject", "mapping", "", "", "error models of inject phases, see inject"}});
+    o.custom(
+        "init",
+        [](Section& s, RunConfig& c) {
+          YAML::Node init = s.raw("init");
+          if (init.IsDefined() && init.IsScalar() && init.Scalar() == "scratch") {
+            s.mark("init");  // from scratch
+          } else if (init.IsDefined()) {
+            Section is = s.section("init");
+            c.init.checkpoint = is.get_path("checkpoint", "");
+            is.finish();
+          }
+        },
+        [](const RunConfig& c, YAML::Node& n) {
+          if (c.init.checkpoint.empty()) n["init"] = "scratch";
+          else n["init"]["checkpoint"] = c.init.checkpoint;
+        },
+        {OptionRow{"init", "scratch or {checkpoint: PATH}", "", "scratch",
+                   "start from a trained model's weights (final.pt or a torchvision .safetensors)"}});
+    o.custom(
+        "eval",
+        [](Section& s, RunConfig& c) {
+          Section es = s.section("eval");
+          eval_options().parse(es, c.eval);
+          es.finish();
+        },
+        [](const RunConfig& c, YAML::Node& n) {
+          YAML::Node en;
+          eval_options().dump(c.eval, en);
+          n["eval"] = en;
+        },
+        {OptionRow{"eval", "mapping", "", "", "see eval"}});
+    o.custom(
+        "output",
+        [](Section& s, RunConfig& c) {
+          Section outs = s.section("output");
+          output_options().parse(outs, c.output);
+          outs.finish();
+        },
+        [](const RunConfig& c, YAML::Node& n) {
+          YAML::Node on;
+          output_options().dump(c.output, on);
+          n["output"] = on;
+        },
+        {OptionRow{"output", "mapping", "", "", "see output"}});
+    return o;
+  }();
+  return o;
+}
+
+// "data[type: NAME]" sections: each registered type's own keys (types without keys are left out).
+template <class R>
+void add_types(std::vector<std::pair<std::string, std::vector<config::OptionRow>>>& out, const std::string& section,
+               const R& registry) {
+  for (const std::string& name : registry.names())
+    if (!registry.keys(name).empty()) out.emplace_back(section + "[type: " + name + "]", registry.keys(name));
+}
+}  // namespace
+
 std::vector<std::pair<std::string, std::vector<config::OptionRow>>> declared_keys() {
-  return {{"loss", loss_options().rows()},
-          {"inject", inject_options().rows()},
-          {"eval", eval_options().rows()},
-          {"output", output_options().rows()},
-          {"phases.sensitivity", sensitivity_options().rows()},
-          {"phases.calibrate", calibrate_options().rows()}};
+  data::register_all();
+  models::register_all();
+  train::register_all();
+  std::vector<std::pair<std::string, std::vector<config::OptionRow>>> out = {
+      {"Top level", top_options().rows()},
+      {"data", data::DataSpec::declaration().rows()}};
+  add_types(out, "data", data::dataset_registry());
+  out.emplace_back("model", models::ModelSpec::declaration().rows());
+  add_types(out, "model", models::model_registry());
+  out.emplace_back("loss", loss_options().rows());
+  out.emplace_back("hardware", hw::HardwareSpec::keys());
+  out.emplace_back("phases", phase_options().rows(phase_prototype(0)));
+  out.emplace_back("phases.sensitivity", sensitivity_options().rows());
+  out.emplace_back("phases.calibrate", calibrate_options().rows());
+  out.emplace_back("inject", inject_options().rows());
+  out.emplace_back("optimizer", train::OptimizerSpec::declaration().rows());
+  add_types(out, "optimizer", train::optimizer_registry());
+  out.emplace_back("schedule", train::ScheduleSpec::declaration().rows());
+  add_types(out, "schedule", train::schedule_registry());
+  out.emplace_back("eval", eval_options().rows());
+  out.emplace_back("output", output_options().rows());
+  return out;
 }
 
 RunConfig parse_run_config(const YAML::Node& doc, const std::string& file) {
@@ -202,72 +465,7 @@ RunConfig parse_run_config(const YAML::Node& doc, const std::string& file) {
   Section root({{doc, file}}, "");
   RunConfig c;
   c.source = file;
-  c.name = root.get_string("name", boost::filesystem::path(file).stem().string());
-  for (char ch : c.name)
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.'))
-      root.fail("name", fmt::format("value '{}' is not allowed; use letters, digits, '_', '-', '.'", c.name));
-  if (c.name.empty() || c.name == "." || c.name == ".." || c.name.size() > 200)
-    root.fail("name", fmt::format("value '{}' is not allowed; a run name is a directory name: 1 to 200 letters, "
-                                  "digits, '_', '-', '.', and not '.' or '..'", c.name));
-  c.seed = static_cast<std::uint64_t>(root.get_int("seed", 1, 0, kMaxI));
-  c.device = root.get_choice<std::string>("device", "cpu", {{"cpu", "cpu"}, {"cuda", "cuda"}});
-  c.threads = root.get_int("threads", 0, 0, 4096);
-  c.checkpoint = root.get_bool("checkpoint", true);
-
-  Section ds = root.section("data");
-  if (ds.empty()) root.fail("data", "required section is missing (data: {type: ..., ...})");
-  c.data = data::DataSpec::parse(ds);
-  ds.finish();
-
-  Section ms = root.section("model");
-  if (ms.empty()) root.fail("model", "required section is missing (model: {type: ...})");
-  c.model = models::ModelSpec::parse(ms);
-  ms.finish();
-
-  Section ls = root.section("loss");
-  c.loss = parse_loss(ls);
-  ls.finish();
-  if (c.loss.kind == LossSpec::Kind::CrossEntropy && c.model.output == models::Output::Sigmoid)
-    ls.fail("type", "cross_entropy expects model.output: logits; use loss.type: mse with sigmoid outputs");
-
-  c.hardware = hw::HardwareSpec::parse_from(root, file);
-
-  std::vector<Section> phases = root.section_list("phases");
-  if (phases.empty())
-    root.fail("phases", "required: a list of training phases, e.g. [{name: train, epochs: 10}]");
-  for (std::size_t i = 0; i < phases.size(); ++i) {
-    c.phases.push_back(parse_phase(phases[i], i));
-    phases[i].finish();
-  }
-
-  Section os = root.section("optimizer");
-  c.optimizer = train::OptimizerSpec::parse(os);
-  os.finish();
-  Section ss = root.section("schedule");
-  c.schedule = train::ScheduleSpec::parse(ss);
-  ss.finish();
-
-  Section inj = root.section("inject");
-  inject_options().parse(inj, c.inject);
-  inj.finish();
-
-  YAML::Node init = root.raw("init");
-  if (init.IsDefined() && init.IsScalar() && init.Scalar() == "scratch") {
-    // from scratch
-  } else if (init.IsDefined()) {
-    Section is = root.section("init");
-    c.init.checkpoint = is.get_path("checkpoint", "");
-    is.finish();
-  }
-
-  Section es = root.section("eval");
-  eval_options().parse(es, c.eval);
-  es.finish();
-
-  Section outs = root.section("output");
-  output_options().parse(outs, c.output);
-  outs.finish();
-
+  top_options().parse(root, c);
   root.finish();
   return c;
 }
@@ -309,53 +507,7 @@ double RunConfig::total_epochs() const {
 
 YAML::Node RunConfig::to_yaml() const {
   YAML::Node n;
-  n["name"] = name;
-  n["seed"] = seed;
-  n["device"] = device;
-  n["threads"] = threads;
-  n["checkpoint"] = checkpoint;
-  n["data"] = data.dump();
-  n["model"] = model.dump();
-  YAML::Node ln;
-  loss_options().dump(loss, ln);
-  n["loss"] = ln;
-  n["hardware"] = hardware.dump();
-  YAML::Node ph(YAML::NodeType::Sequence);
-  for (const auto& p : phases) {
-    YAML::Node e;
-    e["name"] = p.name;
-    e["epochs"] = p.epochs;
-    e["mode"] = hw::mode_name(p.mode);
-    if (p.optimizer) e["optimizer"] = p.optimizer->dump();
-    if (p.schedule) e["schedule"] = p.schedule->dump();
-    // Only when not the default, so that existing configs keep their run ids.
-    if (p.gradient == hw::ExactGradient::SteClip) e["gradient"] = "ste_clip";
-    if (p.gradient == hw::ExactGradient::SteInput) e["gradient"] = "ste_input";
-    if (p.sensitivity) {
-      YAML::Node sn;
-      sensitivity_options().dump(*p.sensitivity, sn);
-      e["sensitivity"] = sn;
-    }
-    if (p.mode == hw::Mode::Inject) {
-      YAML::Node cn;
-      calibrate_options().dump(p.calibrate, cn);
-      e["calibrate"] = cn;
-    }
-    ph.push_back(e);
-  }
-  n["phases"] = ph;
-  n["optimizer"] = optimizer.dump();
-  n["schedule"] = schedule.dump();
-  YAML::Node in;
-  inject_options().dump(inject, in);
-  n["inject"] = in;
-  if (init.checkpoint.empty()) n["init"] = "scratch";
-  else n["init"]["checkpoint"] = init.checkpoint;
-  YAML::Node en, on;
-  eval_options().dump(eval, en);
-  output_options().dump(output, on);
-  n["eval"] = en;
-  n["output"] = on;
+  top_options().dump(*this, n);
   return n;
 }
 

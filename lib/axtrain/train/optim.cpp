@@ -5,6 +5,7 @@
 #include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>
 
+#include "axtrain/config/options.h"
 #include "axtrain/config/section.h"
 #include "axtrain/layers/attach.h"
 #include "axtrain/layers/mac_layer.h"
@@ -21,46 +22,86 @@ Registry<ScheduleParser>& schedule_registry() {
   return r;
 }
 
+const config::Options<OptimizerSpec>& OptimizerSpec::declaration() {
+  using O = OptimizerSpec;
+  using E = WeightClamp::Every;
+  static const auto o =
+      config::Options<O>("optimizer")
+          .custom(
+              "type",
+              [](config::Section& s, O& o) {
+                o.type = s.get_string("type", o.type);
+                o.options = optimizer_registry().get(o.type, s.where("type"))(s);
+              },
+              [](const O& o, YAML::Node& n) { n["type"] = o.type; },
+              {OptionRow{"type", "name", "axtrain list optimizers", "sgd",
+                         "its own keys: optimizer[type: NAME] below"}})
+          .number("lr", [](O& o) -> double& { return o.lr; }, 0.0, 1e6, "base learning rate")
+          .custom(
+              "type's keys", [](config::Section&, O&) {},  // read with `type`; written after lr
+              [](const O& o, YAML::Node& n) { o.options->dump(n); }, {})
+          .custom(
+              "clamp",
+              [](config::Section& s, O& o) {
+                if (!s.raw("clamp").IsDefined()) return s.mark("clamp");
+                config::Section cs = s.section("clamp");
+                o.clamp.enabled = true;
+                o.clamp.min = cs.get_double("min", o.clamp.min, -1e30, 1e30);
+                o.clamp.max = cs.get_double("max", o.clamp.max, -1e30, 1e30);
+                if (o.clamp.max <= o.clamp.min) cs.fail("max", "must be greater than clamp.min");
+                o.clamp.every = cs.get_choice<E>("every", o.clamp.every, {{"step", E::Step}, {"epoch", E::Epoch}});
+                cs.finish();
+              },
+              [](const O& o, YAML::Node& n) {
+                if (!o.clamp.enabled) return;
+                n["clamp"]["min"] = o.clamp.min;
+                n["clamp"]["max"] = o.clamp.max;
+                n["clamp"]["every"] = o.clamp.every == E::Step ? "step" : "epoch";
+              },
+              {OptionRow{"clamp", "{min, max, every: step | epoch}", "", "off",
+                         "clamp approximate-layer weights to [min, max] (given: defaults -1, 0.999, epoch; "
+                         "rex-sc clamps to [-1, 0.999] every epoch)"}});
+  return o;
+}
+
 OptimizerSpec OptimizerSpec::parse(config::Section& s) {
   register_all();
   OptimizerSpec o;
-  o.type = s.get_string("type", "sgd");
-  o.options = optimizer_registry().get(o.type, s.where("type"))(s);
-  o.lr = s.get_double("lr", 0.01, 0.0, 1e6);
-  YAML::Node c = s.raw("clamp");
-  if (c.IsDefined()) {
-    config::Section cs = s.section("clamp");
-    o.clamp.enabled = true;
-    o.clamp.min = cs.get_double("min", -1.0, -1e30, 1e30);
-    o.clamp.max = cs.get_double("max", 0.999, -1e30, 1e30);
-    if (o.clamp.max <= o.clamp.min) cs.fail("max", "must be greater than clamp.min");
-    o.clamp.every = cs.get_choice<WeightClamp::Every>(
-        "every", WeightClamp::Every::Epoch,
-        {{"step", WeightClamp::Every::Step}, {"epoch", WeightClamp::Every::Epoch}});
-    cs.finish();
-  }
+  declaration().parse(s, o);
   return o;
 }
 
 YAML::Node OptimizerSpec::dump() const {
   YAML::Node n;
-  n["type"] = type;
-  n["lr"] = lr;
-  options->dump(n);
-  if (clamp.enabled) {
-    n["clamp"]["min"] = clamp.min;
-    n["clamp"]["max"] = clamp.max;
-    n["clamp"]["every"] = clamp.every == WeightClamp::Every::Step ? "step" : "epoch";
-  }
+  declaration().dump(*this, n);
   return n;
+}
+
+const config::Options<ScheduleSpec>& ScheduleSpec::declaration() {
+  using S = ScheduleSpec;
+  static const auto o =
+      config::Options<S>("schedule")
+          .custom(
+              "type",
+              [](config::Section& s, S& sc) {
+                sc.type = s.get_string("type", sc.type);
+                sc.options = schedule_registry().get(sc.type, s.where("type"))(s);
+              },
+              [](const S& sc, YAML::Node& n) {
+                n["type"] = sc.type;
+                sc.options->dump(n);  // the type's own keys follow `type`
+              },
+              {OptionRow{"type", "name", "axtrain list schedules", "constant",
+                         "its own keys: schedule[type: NAME] below"}})
+          .number("warmup_epochs", [](S& sc) -> double& { return sc.warmup_epochs; }, 0.0, 1e6,
+                  "linear warm-up from 0 over this many epochs");
+  return o;
 }
 
 ScheduleSpec ScheduleSpec::parse(config::Section& s) {
   register_all();
   ScheduleSpec sc;
-  sc.type = s.get_string("type", "constant");
-  sc.options = schedule_registry().get(sc.type, s.where("type"))(s);
-  sc.warmup_epochs = s.get_double("warmup_epochs", 0.0, 0.0, 1e6);
+  declaration().parse(s, sc);
   return sc;
 }
 
@@ -74,9 +115,7 @@ ScheduleSpec ScheduleSpec::constant() {
 
 YAML::Node ScheduleSpec::dump() const {
   YAML::Node n;
-  n["type"] = type;
-  options->dump(n);
-  n["warmup_epochs"] = warmup_epochs;
+  declaration().dump(*this, n);
   return n;
 }
 
@@ -96,11 +135,16 @@ struct SgdOptions final : OptimizerOptions {
   double momentum = 0.9, weight_decay = 0.0;
   bool nesterov = false;
   std::string type() const override { return "sgd"; }
-  void dump(YAML::Node& n) const override {
-    n["momentum"] = momentum;
-    n["nesterov"] = nesterov;
-    n["weight_decay"] = weight_decay;
+  static const config::Options<SgdOptions>& options() {
+    using O = SgdOptions;
+    static const auto o =
+        config::Options<O>("optimizer (sgd)")
+            .number("momentum", [](O& o) -> double& { return o.momentum; }, 0.0, 1.0, "momentum")
+            .boolean("nesterov", [](O& o) -> bool& { return o.nesterov; }, "Nesterov momentum")
+            .number("weight_decay", [](O& o) -> double& { return o.weight_decay; }, 0.0, 1.0, "L2 weight decay");
+    return o;
   }
+  void dump(YAML::Node& n) const override { options().dump(*this, n); }
   std::unique_ptr<torch::optim::Optimizer> make(std::vector<torch::Tensor> p, double lr) const override {
     return std::make_unique<torch::optim::SGD>(
         p, torch::optim::SGDOptions(lr).momentum(momentum).nesterov(nesterov).weight_decay(weight_decay));
@@ -110,12 +154,18 @@ struct SgdOptions final : OptimizerOptions {
 struct AdamOptions final : OptimizerOptions {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
   std::string type() const override { return "adam"; }
-  void dump(YAML::Node& n) const override {
-    n["beta1"] = beta1;
-    n["beta2"] = beta2;
-    n["eps"] = eps;
-    n["weight_decay"] = weight_decay;
+  static const config::Options<AdamOptions>& options() {
+    using O = AdamOptions;
+    static const auto o =
+        config::Options<O>("optimizer (adam)")
+            .number("beta1", [](O& o) -> double& { return o.beta1; }, 0.0, 0.999999, "first-moment decay")
+            .number("beta2", [](O& o) -> double& { return o.beta2; }, 0.0, 0.999999, "second-moment decay")
+            .number("eps", [](O& o) -> double& { return o.eps; }, 0.0, 1.0, "added to the denominator")
+            .number("weight_decay", [](O& o) -> double& { return o.weight_decay; }, 0.0, 1.0,
+                    "L2 weight decay (added to the gradient, not AdamW)");
+    return o;
   }
+  void dump(YAML::Node& n) const override { options().dump(*this, n); }
   std::unique_ptr<torch::optim::Optimizer> make(std::vector<torch::Tensor> p, double lr) const override {
     return std::make_unique<torch::optim::Adam>(
         p, torch::optim::AdamOptions(lr).betas({beta1, beta2}).eps(eps).weight_decay(weight_decay));
@@ -126,12 +176,29 @@ struct ScGdmSpec final : OptimizerOptions {
   double momentum = 0.0, weight_decay = 0.0, step = 1.0 / 1024;
   bool per_sample = true;  // steps: per_sample (Linear layers; train/sc_gdm.h) | per_batch
   std::string type() const override { return "sc_gdm"; }
-  void dump(YAML::Node& n) const override {
-    n["momentum"] = momentum;
-    n["weight_decay"] = weight_decay;
-    n["step"] = step;
-    n["steps"] = per_sample ? "per_sample" : "per_batch";
+  static const config::Options<ScGdmSpec>& options() {
+    using O = ScGdmSpec;
+    static const auto o =
+        config::Options<O>("optimizer (sc_gdm)")
+            .number("momentum", [](O& o) -> double& { return o.momentum; }, 0.0, 0.999999,
+                    "0 = SC-GDC; > 0 = SC-GDM's momentum buffer")
+            .number("weight_decay", [](O& o) -> double& { return o.weight_decay; }, 0.0, 1.0, "L2 weight decay")
+            .number("step", [](O& o) -> double& { return o.step; }, 1e-12, 1.0,
+                    "the counter's step: every weight is an integer times step")
+            // SC-GDC (momentum 0) steps per sample on Linear layers, as the hardware does;
+            // SC-GDM keeps its momentum buffer per batch.
+            .choice<bool>("steps", [](O& o) -> bool& { return o.per_sample; },
+                          {{"per_sample", true}, {"per_batch", false}},
+                          "per_sample: one ternary step per sample on Linear layers; per_batch: one per batch")
+            .default_from([](O& o) { o.per_sample = o.momentum == 0.0; })
+            .check([](const O& o) {
+              return o.per_sample && o.momentum != 0.0
+                         ? "per_sample is SC-GDC only (momentum 0); with momentum use per_batch"
+                         : "";
+            });
+    return o;
   }
+  void dump(YAML::Node& n) const override { options().dump(*this, n); }
   std::unique_ptr<torch::optim::Optimizer> make(std::vector<torch::Tensor> p, double lr) const override {
     return std::make_unique<ScGdm>(p, ScGdmOptions(lr).momentum(momentum).weight_decay(weight_decay).step(step));
   }
@@ -144,6 +211,10 @@ struct ScGdmSpec final : OptimizerOptions {
 };
 
 struct ConstantSchedule final : ScheduleOptions {
+  static const config::Options<ConstantSchedule>& options() {
+    static const config::Options<ConstantSchedule> o("schedule (constant)");  // no keys of its own
+    return o;
+  }
   std::string type() const override { return "constant"; }
   void dump(YAML::Node&) const override {}
   double factor(double, double, double) const override { return 1.0; }
@@ -152,10 +223,15 @@ struct ConstantSchedule final : ScheduleOptions {
 struct StepSchedule final : ScheduleOptions {
   double step_epochs = 30, gamma = 0.1;
   std::string type() const override { return "step"; }
-  void dump(YAML::Node& n) const override {
-    n["step_epochs"] = step_epochs;
-    n["gamma"] = gamma;
+  static const config::Options<StepSchedule>& options() {
+    using O = StepSchedule;
+    static const auto o =
+        config::Options<O>("schedule (step)")
+            .number("step_epochs", [](O& o) -> double& { return o.step_epochs; }, 1e-6, 1e9, "epochs per step")
+            .number("gamma", [](O& o) -> double& { return o.gamma; }, 0.0, 1.0, "factor per step");
+    return o;
   }
+  void dump(YAML::Node& n) const override { options().dump(*this, n); }
   double factor(double t, double, double) const override {
     return std::pow(gamma, std::floor(t / step_epochs + 1e-9));
   }
@@ -165,10 +241,16 @@ struct ExponentialSchedule final : ScheduleOptions {
   double gamma = 0.95;      // multiplier per epoch (applied continuously)
   double final_lr = 0.0;    // if > 0: gamma chosen so the last step reaches final_lr
   std::string type() const override { return "exponential"; }
-  void dump(YAML::Node& n) const override {
-    n["gamma"] = gamma;
-    n["final_lr"] = final_lr;
+  static const config::Options<ExponentialSchedule>& options() {
+    using O = ExponentialSchedule;
+    static const auto o =
+        config::Options<O>("schedule (exponential)")
+            .number("gamma", [](O& o) -> double& { return o.gamma; }, 0.0, 1.0, "factor per epoch (continuous)")
+            .number("final_lr", [](O& o) -> double& { return o.final_lr; }, 0.0, 1e6,
+                    "> 0: decay from lr to final_lr over the segment instead");
+    return o;
   }
+  void dump(YAML::Node& n) const override { options().dump(*this, n); }
   double factor(double t, double total, double base_lr) const override {
     if (final_lr > 0 && base_lr > 0) return std::pow(final_lr / base_lr, t / total);
     return std::pow(gamma, t);
@@ -178,7 +260,14 @@ struct ExponentialSchedule final : ScheduleOptions {
 struct CosineSchedule final : ScheduleOptions {
   double min_lr = 0.0;
   std::string type() const override { return "cosine"; }
-  void dump(YAML::Node& n) const override { n["min_lr"] = min_lr; }
+  static const config::Options<CosineSchedule>& options() {
+    using O = CosineSchedule;
+    static const auto o = config::Options<O>("schedule (cosine)")
+                              .number("min_lr", [](O& o) -> double& { return o.min_lr; }, 0.0, 1e6,
+                                      "the rate at the segment's end");
+    return o;
+  }
+  void dump(YAML::Node& n) const override { options().dump(*this, n); }
   double factor(double t, double total, double base_lr) const override {
     double m = base_lr > 0 ? min_lr / base_lr : 0.0;
     return m + (1 - m) * 0.5 * (1 + std::cos(M_PI * t / total));
@@ -188,10 +277,15 @@ struct CosineSchedule final : ScheduleOptions {
 struct PolySchedule final : ScheduleOptions {
   double power = 2.0, min_lr = 0.0;
   std::string type() const override { return "poly"; }
-  void dump(YAML::Node& n) const override {
-    n["power"] = power;
-    n["min_lr"] = min_lr;
+  static const config::Options<PolySchedule>& options() {
+    using O = PolySchedule;
+    static const auto o =
+        config::Options<O>("schedule (poly)")
+            .number("power", [](O& o) -> double& { return o.power; }, 0.0, 100.0, "exponent of (1 - t/T)")
+            .number("min_lr", [](O& o) -> double& { return o.min_lr; }, 0.0, 1e6, "the rate at the segment's end");
+    return o;
   }
+  void dump(YAML::Node& n) const override { options().dump(*this, n); }
   double factor(double t, double total, double base_lr) const override {
     double m = base_lr > 0 ? min_lr / base_lr : 0.0;
     return m + (1 - m) * std::pow(std::max(0.0, 1 - t / total), power);
@@ -200,74 +294,37 @@ struct PolySchedule final : ScheduleOptions {
 
 }  // namespace
 
+// A registry entry for a type declared with config::Options: its parser and its keys.
+template <class T, class Base>
+std::function<std::shared_ptr<const Base>(config::Section&)> parser() {
+  return [](config::Section& s) -> std::shared_ptr<const Base> {
+    auto p = std::make_shared<T>();
+    T::options().parse(s, *p);
+    return p;
+  };
+}
+
 void register_all() {
   auto& o = optimizer_registry();
   if (o.names().empty()) {
     o.add("sgd", "stochastic gradient descent with momentum, nesterov, weight_decay",
-          [](config::Section& s) -> std::shared_ptr<const OptimizerOptions> {
-            auto p = std::make_shared<SgdOptions>();
-            p->momentum = s.get_double("momentum", p->momentum, 0.0, 1.0);
-            p->nesterov = s.get_bool("nesterov", false);
-            p->weight_decay = s.get_double("weight_decay", 0.0, 0.0, 1.0);
-            return p;
-          });
-    o.add("adam", "Adam (beta1, beta2, eps, weight_decay)",
-          [](config::Section& s) -> std::shared_ptr<const OptimizerOptions> {
-            auto p = std::make_shared<AdamOptions>();
-            p->beta1 = s.get_double("beta1", p->beta1, 0.0, 0.999999);
-            p->beta2 = s.get_double("beta2", p->beta2, 0.0, 0.999999);
-            p->eps = s.get_double("eps", p->eps, 0.0, 1.0);
-            p->weight_decay = s.get_double("weight_decay", 0.0, 0.0, 1.0);
-            return p;
-          });
+          parser<SgdOptions, OptimizerOptions>(), SgdOptions::options().rows());
+    o.add("adam", "Adam (beta1, beta2, eps, weight_decay)", parser<AdamOptions, OptimizerOptions>(),
+          AdamOptions::options().rows());
     o.add("sc_gdm", "SC-GDC/SC-GDM (Liu): ternary stochastic counter steps of `step` (2^-10), momentum (0 = SC-GDC), steps per_sample (SC-GDC default) | per_batch",
-          [](config::Section& s) -> std::shared_ptr<const OptimizerOptions> {
-            auto p = std::make_shared<ScGdmSpec>();
-            p->momentum = s.get_double("momentum", 0.0, 0.0, 0.999999);
-            p->weight_decay = s.get_double("weight_decay", 0.0, 0.0, 1.0);
-            p->step = s.get_double("step", p->step, 1e-12, 1.0);
-            // SC-GDC (momentum 0) steps per sample on Linear layers, as the hardware does;
-            // SC-GDM keeps its momentum buffer per batch.
-            p->per_sample = s.get_choice<bool>("steps", p->momentum == 0.0,
-                                               {{"per_sample", true}, {"per_batch", false}});
-            if (p->per_sample && p->momentum != 0.0)
-              s.fail("steps", "per_sample is SC-GDC only (momentum 0); with momentum use per_batch");
-            return p;
-          });
+          parser<ScGdmSpec, OptimizerOptions>(), ScGdmSpec::options().rows());
   }
   auto& r = schedule_registry();
   if (!r.names().empty()) return;
-  r.add("constant", "constant learning rate",
-        [](config::Section&) -> std::shared_ptr<const ScheduleOptions> {
-          return std::make_shared<ConstantSchedule>();
-        });
-  r.add("step", "multiply by gamma every step_epochs",
-        [](config::Section& s) -> std::shared_ptr<const ScheduleOptions> {
-          auto p = std::make_shared<StepSchedule>();
-          p->step_epochs = s.get_double("step_epochs", p->step_epochs, 1e-6, 1e9);
-          p->gamma = s.get_double("gamma", p->gamma, 0.0, 1.0);
-          return p;
-        });
+  r.add("constant", "constant learning rate", parser<ConstantSchedule, ScheduleOptions>(), {});
+  r.add("step", "multiply by gamma every step_epochs", parser<StepSchedule, ScheduleOptions>(),
+        StepSchedule::options().rows());
   r.add("exponential", "multiply by gamma per epoch, or decay to final_lr over the phase",
-        [](config::Section& s) -> std::shared_ptr<const ScheduleOptions> {
-          auto p = std::make_shared<ExponentialSchedule>();
-          p->gamma = s.get_double("gamma", p->gamma, 0.0, 1.0);
-          p->final_lr = s.get_double("final_lr", 0.0, 0.0, 1e6);
-          return p;
-        });
-  r.add("cosine", "cosine decay to min_lr",
-        [](config::Section& s) -> std::shared_ptr<const ScheduleOptions> {
-          auto p = std::make_shared<CosineSchedule>();
-          p->min_lr = s.get_double("min_lr", 0.0, 0.0, 1e6);
-          return p;
-        });
+        parser<ExponentialSchedule, ScheduleOptions>(), ExponentialSchedule::options().rows());
+  r.add("cosine", "cosine decay to min_lr", parser<CosineSchedule, ScheduleOptions>(),
+        CosineSchedule::options().rows());
   r.add("poly", "polynomial decay (power) to min_lr (rex-sc PolynomialWarmup)",
-        [](config::Section& s) -> std::shared_ptr<const ScheduleOptions> {
-          auto p = std::make_shared<PolySchedule>();
-          p->power = s.get_double("power", p->power, 0.0, 100.0);
-          p->min_lr = s.get_double("min_lr", 0.0, 0.0, 1e6);
-          return p;
-        });
+        parser<PolySchedule, ScheduleOptions>(), PolySchedule::options().rows());
 }
 
 }  // namespace ax::train

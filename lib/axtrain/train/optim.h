@@ -15,6 +15,8 @@
 
 namespace ax::config {
 class Section;
+template <class T>
+class Options;
 }
 
 namespace ax::train {
@@ -45,11 +47,13 @@ struct WeightClamp {
 };
 
 struct OptimizerSpec {
-  std::string type;
+  std::string type = "sgd";
   std::shared_ptr<const OptimizerOptions> options;
-  double lr = 1e-3;
+  double lr = 0.01;
   WeightClamp clamp;
 
+  // The common keys; `type` brings the optimizer type's own (optimizer_registry().keys(type)).
+  static const config::Options<OptimizerSpec>& declaration();
   static OptimizerSpec parse(config::Section& s);
   YAML::Node dump() const;
 };
@@ -67,6 +71,8 @@ struct ScheduleSpec {
   std::shared_ptr<const ScheduleOptions> options;
   double warmup_epochs = 0.0;  // linear warm-up from 0 over this many epochs
 
+  // The common keys; `type` brings the schedule type's own (schedule_registry().keys(type)).
+  static const config::Options<ScheduleSpec>& declaration();
   static ScheduleSpec parse(config::Section& s);
   static ScheduleSpec constant();
   YAML::Node dump() const;

@@ -112,54 +112,85 @@ void ApproxMulOptions::describe_cost(CostKeys& k) const {
   k.weight_bits = weight.bits;
 }
 
-void ApproxMulOptions::dump(YAML::Node& out) const {
-  YAML::Node m, in, wt;
-  multiplier.dump(m);
-  input.dump(in);
-  weight.dump(wt);
-  out["multiplier"] = m;
-  out["activation_port"] = activation_port == amul::Port::A ? "a" : "b";
-  out["input"] = in;
-  out["weight"] = wt;
-}
+void ApproxMulOptions::dump(YAML::Node& out) const { options().dump(*this, out); }
 
 std::shared_ptr<LayerHardware> ApproxMulOptions::make(const LayerInfo&) const {
   return std::make_shared<ApproxMulHardware>(std::make_shared<const ApproxMulOptions>(*this));
 }
 
+namespace {
+// input and weight: QuantSpecs whose default width is the multiplier's n + 1 (sign-magnitude) and
+// whose magnitudes must fit the multiplier's ports.
+void parse_operand(config::Section& s, ApproxMulOptions& o, const char* key) {
+  const int n = o.multiplier.bits;
+  const QuantSpec defaults{n + 1, ScalePolicy::MaxAbs, 0.0, Signedness::Signed};
+  QuantSpec* spec = std::string(key) == "input" ? &o.input : &o.weight;
+  config::Section q = s.section(key);
+  *spec = QuantSpec::parse(q, defaults, 25, /*activation=*/spec == &o.input);
+  if (max_magnitude(*spec) > static_cast<std::int64_t>(o.multiplier.circuit->max_operand())) {
+    std::string where = q.has("bits") ? "bits" : "signed";
+    q.fail(where, fmt::format("{}-bit {} operands reach magnitude {}, beyond the {}-bit multiplier's {}: use "
+                              "bits ≤ {} with signed: true (sign-magnitude), or bits ≤ {} unsigned",
+                              spec->bits, spec->signedness == Signedness::Signed ? "signed" : "unsigned/auto",
+                              max_magnitude(*spec), n, o.multiplier.circuit->max_operand(), n + 1, n));
+  }
+  q.finish();
+}
+
+void dump_operand(const QuantSpec& spec, const char* key, YAML::Node& n) {
+  YAML::Node q;
+  spec.dump(q);
+  n[key] = q;
+}
+}  // namespace
+
+const config::Options<ApproxMulOptions>& ApproxMulOptions::options() {
+  using O = ApproxMulOptions;
+  using config::OptionRow;
+  static const auto opts =
+      config::Options<O>("hardware (approx_mul)")
+          .custom(
+              "multiplier",
+              [](config::Section& s, O& o) {
+                // A `type:` in a higher layer replaces the whole multiplier mapping (no mixing of a
+                // table's `path` with a drum's `k` across a preset and its overrides).
+                config::Section all = s.section("multiplier");
+                std::vector<config::Section::Layer> layers = all.layers();
+                for (std::size_t i = layers.size(); i-- > 0;) {
+                  if (layers[i].node["type"].IsDefined()) {
+                    layers.erase(layers.begin(), layers.begin() + static_cast<std::ptrdiff_t>(i));
+                    break;
+                  }
+                }
+                config::Section ms(std::move(layers), all.path());
+                o.multiplier = amul::MultiplierSpec::parse(ms);
+                ms.finish();
+              },
+              [](const O& o, YAML::Node& n) {
+                YAML::Node m;
+                o.multiplier.dump(m);
+                n["multiplier"] = m;
+              },
+              amul::MultiplierSpec::rows("multiplier."))
+          .choice<amul::Port>("activation_port", [](O& o) -> amul::Port& { return o.activation_port; },
+                              {{"a", amul::Port::A}, {"b", amul::Port::B}},
+                              "the multiplier port that receives the activation (the weight takes the other; G-15)")
+          .custom(
+              "input", [](config::Section& s, O& o) { parse_operand(s, o, "input"); },
+              [](const O& o, YAML::Node& n) { dump_operand(o.input, "input", n); },
+              {OptionRow{"input", "QuantSpec", "bits 1..n+1", "{bits: n+1, scale: max_abs, signed: true}",
+                         "the inputs' quantisation (n = multiplier.bits; bits include the sign)"}})
+          .custom(
+              "weight", [](config::Section& s, O& o) { parse_operand(s, o, "weight"); },
+              [](const O& o, YAML::Node& n) { dump_operand(o.weight, "weight", n); },
+              {OptionRow{"weight", "QuantSpec", "bits 1..n+1", "{bits: n+1, scale: max_abs, signed: true}",
+                         "the weights' quantisation (per tensor)"}});
+  return opts;
+}
+
 std::shared_ptr<const HardwareOptions> ApproxMulOptions::parse(config::Section& s) {
   auto o = std::make_shared<ApproxMulOptions>();
-  {
-    // A `type:` in a higher layer replaces the whole multiplier mapping (no mixing of a table's
-    // `path` with a drum's `k` across a preset and its overrides).
-    config::Section all = s.section("multiplier");
-    std::vector<config::Section::Layer> layers = all.layers();
-    for (std::size_t i = layers.size(); i-- > 0;) {
-      if (layers[i].node["type"].IsDefined()) {
-        layers.erase(layers.begin(), layers.begin() + static_cast<std::ptrdiff_t>(i));
-        break;
-      }
-    }
-    config::Section ms(std::move(layers), all.path());
-    o->multiplier = amul::MultiplierSpec::parse(ms);
-    ms.finish();
-  }
-  const int n = o->multiplier.bits;
-  o->activation_port = s.get_choice<amul::Port>("activation_port", amul::Port::A,
-                                                {{"a", amul::Port::A}, {"b", amul::Port::B}});
-  const QuantSpec defaults{n + 1, ScalePolicy::MaxAbs, 0.0, Signedness::Signed};
-  for (auto [key, spec] : {std::pair{"input", &o->input}, std::pair{"weight", &o->weight}}) {
-    config::Section q = s.section(key);
-    *spec = QuantSpec::parse(q, defaults, 25, /*activation=*/spec == &o->input);
-    if (max_magnitude(*spec) > static_cast<std::int64_t>(o->multiplier.circuit->max_operand())) {
-      std::string where = q.has("bits") ? "bits" : "signed";
-      q.fail(where, fmt::format("{}-bit {} operands reach magnitude {}, beyond the {}-bit multiplier's {}: use "
-                                "bits ≤ {} with signed: true (sign-magnitude), or bits ≤ {} unsigned",
-                                spec->bits, spec->signedness == Signedness::Signed ? "signed" : "unsigned/auto",
-                                max_magnitude(*spec), n, o->multiplier.circuit->max_operand(), n + 1, n));
-    }
-    q.finish();
-  }
+  options().parse(s, *o);
   o->engine = std::make_shared<amul::IntegerMac>(o->multiplier.circuit, o->activation_port,
                                                  max_magnitude(o->input), max_magnitude(o->weight));
   return o;

@@ -24,6 +24,7 @@
 #pragma once
 #include <memory>
 
+#include "axtrain/config/options.h"
 #include "axtrain/hw/approx_mul/engine.h"
 #include "axtrain/hw/approx_mul/multiplier.h"
 #include "axtrain/hw/hardware.h"
@@ -42,6 +43,7 @@ struct ApproxMulOptions final : HardwareOptions {
   void dump(YAML::Node& out) const override;
   void describe_cost(CostKeys& k) const override;
   std::shared_ptr<LayerHardware> make(const LayerInfo&) const override;
+  static const config::Options<ApproxMulOptions>& options();
   static std::shared_ptr<const HardwareOptions> parse(config::Section& s);
 };
 

@@ -74,6 +74,15 @@ MultiplierSpec MultiplierSpec::parse(config::Section& s) {
   return m;
 }
 
+std::vector<OptionRow> MultiplierSpec::rows(const std::string& prefix) {
+  return {{prefix + "type", "exact | table | drum | udm", "", "exact", "the circuit"},
+          {prefix + "bits", "int", "exact, drum 1..24; udm 2, 4, 8, 16", "7 (drum 16, udm 8; table: the file's)",
+           "operand width n (magnitudes 0..2^n − 1)"},
+          {prefix + "k", "int", "1..24", "8 (drum only)", "DRUM's kept mantissa bits, the leading one included"},
+          {prefix + "path", "path", "", "required (table only)", "an EvoApprox .txt or TFApprox .bin table"},
+          {prefix + "format", "auto | text | bin", "", "auto (table only)", "the table's format; auto by extension"}};
+}
+
 void MultiplierSpec::dump(YAML::Node& out) const {
   out["type"] = type;
   if (type == "table") {

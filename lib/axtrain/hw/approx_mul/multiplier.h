@@ -17,6 +17,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "axtrain/core/option_row.h"
+
 namespace ax::config {
 class Section;
 }
@@ -78,6 +80,8 @@ struct MultiplierSpec {
   // DataError names the file and line).
   static MultiplierSpec parse(config::Section& s);
   void dump(YAML::Node& out) const;
+  // The keys as the docs show them, each named prefix + key.
+  static std::vector<OptionRow> rows(const std::string& prefix);
 };
 
 }  // namespace ax::hw::amul

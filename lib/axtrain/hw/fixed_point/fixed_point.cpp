@@ -40,13 +40,42 @@ void FixedPointOptions::describe_cost(CostKeys& k) const {
   k.weight_bits = weight.bits;
 }
 
-void FixedPointOptions::dump(YAML::Node& out) const {
-  YAML::Node in, wt;
-  input.dump(in);
-  weight.dump(wt);
-  out["input"] = in;
-  out["weight"] = wt;
+const config::Options<FixedPointOptions>& FixedPointOptions::options() {
+  using O = FixedPointOptions;
+  static const auto opts =
+      config::Options<O>("hardware (fixed_point)")
+          .custom(
+              "input",
+              [](config::Section& s, O& o) {
+                config::Section in = s.section("input");
+                o.input = QuantSpec::parse(in, o.input, 24, /*activation=*/true);
+                in.finish();
+              },
+              [](const O& o, YAML::Node& n) {
+                YAML::Node q;
+                o.input.dump(q);
+                n["input"] = q;
+              },
+              {OptionRow{"input", "QuantSpec", "bits 1..24", "{bits: 8, scale: max_abs, signed: auto}",
+                         "the inputs' quantisation; scale also calibrate | calibrate_pow2"}})
+          .custom(
+              "weight",
+              [](config::Section& s, O& o) {
+                config::Section wt = s.section("weight");
+                o.weight = QuantSpec::parse(wt, o.weight);
+                wt.finish();
+              },
+              [](const O& o, YAML::Node& n) {
+                YAML::Node q;
+                o.weight.dump(q);
+                n["weight"] = q;
+              },
+              {OptionRow{"weight", "QuantSpec", "bits 1..24", "{bits: 8, scale: max_abs, signed: true}",
+                         "the weights' quantisation (per tensor)"}});
+  return opts;
 }
+
+void FixedPointOptions::dump(YAML::Node& out) const { options().dump(*this, out); }
 
 std::shared_ptr<LayerHardware> FixedPointOptions::make(const LayerInfo&) const {
   return std::make_shared<FixedPointHardware>(*this);
@@ -54,12 +83,7 @@ std::shared_ptr<LayerHardware> FixedPointOptions::make(const LayerInfo&) const {
 
 std::shared_ptr<const HardwareOptions> FixedPointOptions::parse(config::Section& s) {
   auto o = std::make_shared<FixedPointOptions>();
-  config::Section in = s.section("input");
-  o->input = QuantSpec::parse(in, o->input, 24, /*activation=*/true);
-  in.finish();
-  config::Section wt = s.section("weight");
-  o->weight = QuantSpec::parse(wt, o->weight);
-  wt.finish();
+  options().parse(s, *o);
   return o;
 }
 

@@ -4,6 +4,7 @@
 // YAML: {type: fixed_point, input: {bits: 8, scale: max_abs, signed: auto},
 //        weight: {bits: 8, scale: max_abs}}
 #pragma once
+#include "axtrain/config/options.h"
 #include "axtrain/hw/hardware.h"
 #include "axtrain/hw/quant.h"
 
@@ -17,6 +18,7 @@ struct FixedPointOptions final : HardwareOptions {
   void dump(YAML::Node& out) const override;
   void describe_cost(CostKeys& k) const override;
   std::shared_ptr<LayerHardware> make(const LayerInfo&) const override;
+  static const config::Options<FixedPointOptions>& options();
   static std::shared_ptr<const HardwareOptions> parse(config::Section& s);
 };
 
