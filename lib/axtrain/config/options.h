@@ -175,9 +175,19 @@ class Options {
     return *this;
   }
 
+  // The last declared key exists only when `when` holds given the keys before it (e.g. a drum
+  // multiplier's k): otherwise it is neither read — so a config that gives it fails as an unknown
+  // key — nor written.
+  Options& applies_if(std::function<bool(const T&)> when) {
+    fields_.back().applies = when;
+    fields_.back().when = std::move(when);
+    return *this;
+  }
+
   // Reads every declared key into v (absent keys keep v's value: its default).
   void parse(Section& s, T& v) const {
     for (const auto& f : fields_) {
+      if (f.applies && !f.applies(v)) continue;
       if (f.defaulter) f.defaulter(v);
       f.parse(s, v);
       if (!f.required.empty() && f.show && f.show(v).empty()) s.fail(f.key, "required: " + f.required);
@@ -211,7 +221,8 @@ class Options {
     std::function<void(Section&, T&)> parse = {};
     std::function<void(const T&, YAML::Node&)> dump = {};
     std::function<std::string(const T&)> show = {};
-    std::function<bool(const T&)> when = {};
+    std::function<bool(const T&)> when = {};     // dumped only when it holds
+    std::function<bool(const T&)> applies = {};  // read (and dumped) only when it holds
     std::function<void(T&)> defaulter = {};
     std::function<std::string(const T&)> rule = {};
     std::string required = {};  // non-empty: the key must be given; the message says what it holds

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "axtrain/config/options.h"
 #include "axtrain/config/paths.h"
 #include "axtrain/config/section.h"
 #include "axtrain/core/errors.h"
@@ -35,19 +36,45 @@ std::vector<std::uint32_t> Multiplier::tabulate() const {
   return t;
 }
 
+const config::Options<MultiplierSpec>& MultiplierSpec::options() {
+  using M = MultiplierSpec;
+  auto table = [](const M& m) { return m.type == "table"; };
+  static const auto o =
+      config::Options<M>("multiplier")
+          .choice<std::string>("type", [](M& m) -> std::string& { return m.type; },
+                               {{"exact", "exact"}, {"table", "table"}, {"drum", "drum"}, {"udm", "udm"}}, "the circuit")
+          .path("path", [](M& m) -> std::string& { return m.path; },
+                "an EvoApprox .txt or TFApprox .bin table; relative paths also against the config's folder")
+          .applies_if(table)
+          .required("a table multiplier reads its products from a file (an EvoApprox .txt or TFApprox .bin)")
+          .choice<std::string>("format", [](M& m) -> std::string& { return m.format; },
+                               {{"auto", "auto"}, {"text", "text"}, {"bin", "bin"}},
+                               "the table's format; auto by extension (.bin: bin)")
+          .applies_if(table)
+          .integer("bits", [](M& m) -> int& { return m.bits; }, 1, 24,
+                   "operand width n (magnitudes 0..2^n − 1); udm: 2, 4, 8 or 16; table: the file's")
+          .applies_if([table](const M& m) { return !table(m); })
+          .default_from([](M& m) { m.bits = m.type == "drum" ? 16 : m.type == "udm" ? 8 : 7; })
+          .check([](const M& m) {
+            return m.type == "udm" && m.bits != 2 && m.bits != 4 && m.bits != 8 && m.bits != 16
+                       ? fmt::format("udm is composed recursively from 2×2 blocks: bits must be 2, 4, 8 or 16, got {}",
+                                     m.bits)
+                       : std::string();
+          })
+          .integer("k", [](M& m) -> int& { return m.k; }, 1, 24, "DRUM's kept mantissa bits, the leading one included")
+          .applies_if([](const M& m) { return m.type == "drum"; });
+  return o;
+}
+
 MultiplierSpec MultiplierSpec::parse(config::Section& s) {
   MultiplierSpec m;
-  m.type = s.get_choice<std::string>(
-      "type", "exact", {{"exact", "exact"}, {"table", "table"}, {"drum", "drum"}, {"udm", "udm"}});
+  options().parse(s, m);
   if (m.type == "table") {
-    m.path = s.get_string("path", "");
-    if (m.path.empty()) s.fail("path", "a table multiplier needs `path:` (an EvoApprox .txt or TFApprox .bin file)");
-    m.format = s.get_choice<std::string>("format", "auto",
-                                         {{"auto", "auto"}, {"text", "text"}, {"bin", "bin"}});
+    // `path` was read with ${VAR} expanded; resolve it as config files are.
     std::string where = s.where("path");
-    std::string expanded = expand_env(m.path, where);
     const auto* layer = s.top_layer_with("path");
-    m.resolved = config::resolve_config_path(expanded, layer ? layer->file : "");
+    m.resolved = config::resolve_config_path(m.path, layer ? layer->file : "");
+    m.path = s.raw("path").Scalar();  // dumped as written
     try {
       auto t = load_table(m.resolved, m.format);
       m.bits = t->bits();
@@ -55,43 +82,22 @@ MultiplierSpec MultiplierSpec::parse(config::Section& s) {
     } catch (const DataError& e) {
       throw DataError(fmt::format("{}: {}", where, e.what()));
     }
-    return m;
-  }
-  if (m.type == "exact") {
-    m.bits = static_cast<int>(s.get_int("bits", 7, 1, 24));
+  } else if (m.type == "exact") {
     m.circuit = std::make_shared<ExactMultiplier>(m.bits);
   } else if (m.type == "drum") {
-    m.bits = static_cast<int>(s.get_int("bits", 16, 1, 24));
-    m.k = static_cast<int>(s.get_int("k", 8, 1, 24));
     m.circuit = std::make_shared<DrumMultiplier>(m.bits, m.k);
   } else {
-    m.bits = static_cast<int>(s.get_int("bits", 8, 2, 16));
-    if (m.bits != 2 && m.bits != 4 && m.bits != 8 && m.bits != 16)
-      s.fail("bits", fmt::format("udm is composed recursively from 2×2 blocks: bits must be 2, 4, 8 or 16, "
-                                 "got {}", m.bits));
     m.circuit = std::make_shared<UdmMultiplier>(m.bits);
   }
   return m;
 }
 
-std::vector<OptionRow> MultiplierSpec::rows(const std::string& prefix) {
-  return {{prefix + "type", "exact | table | drum | udm", "", "exact", "the circuit"},
-          {prefix + "bits", "int", "exact, drum 1..24; udm 2, 4, 8, 16", "7 (drum 16, udm 8; table: the file's)",
-           "operand width n (magnitudes 0..2^n − 1)"},
-          {prefix + "k", "int", "1..24", "8 (drum only)", "DRUM's kept mantissa bits, the leading one included"},
-          {prefix + "path", "path", "", "required (table only)", "an EvoApprox .txt or TFApprox .bin table"},
-          {prefix + "format", "auto | text | bin", "", "auto (table only)", "the table's format; auto by extension"}};
-}
+void MultiplierSpec::dump(YAML::Node& out) const { options().dump(*this, out); }
 
-void MultiplierSpec::dump(YAML::Node& out) const {
-  out["type"] = type;
-  if (type == "table") {
-    out["path"] = path;
-    out["format"] = format;
-    return;
-  }
-  out["bits"] = bits;
-  if (type == "drum") out["k"] = k;
+std::vector<OptionRow> MultiplierSpec::rows(const std::string& prefix) {
+  std::vector<OptionRow> out = options().rows();
+  for (OptionRow& r : out) r.key = prefix + r.key;
+  return out;
 }
 
 }  // namespace ax::hw::amul

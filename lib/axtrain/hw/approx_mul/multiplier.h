@@ -21,6 +21,8 @@
 
 namespace ax::config {
 class Section;
+template <class T>
+class Options;
 }
 
 namespace ax::hw::amul {
@@ -78,6 +80,7 @@ struct MultiplierSpec {
 
   // Reads the keys of one `multiplier:` section and builds the circuit (a table is loaded here;
   // DataError names the file and line).
+  static const config::Options<MultiplierSpec>& options();
   static MultiplierSpec parse(config::Section& s);
   void dump(YAML::Node& out) const;
   // The keys as the docs show them, each named prefix + key.
