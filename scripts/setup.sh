@@ -20,6 +20,7 @@ packages=(
   zlib1g-dev              # gzip-compressed IDX files
   libpng-dev              # PNG heat maps (sensitivity maps)
   librandom123-dev        # Philox4x32: the counter-based generator of every random draw
+  libgloo-dev             # headers of c10d's Gloo backend (data-parallel runs; the code is in LibTorch)
   gnuplot-nox             # PNG plots of sweeps and experiments
   dataset-fashion-mnist   # the default data (/usr/share/datasets/fashion-mnist)
 )

@@ -3,6 +3,8 @@
 // Prints training and inference images/s, GMAC/s and the ratio to the model's float case, all
 // measured in the same run (medians of interleaved repetitions), on synthetic data: for every
 // model, float plus once per hardware preset and execution mode. A benchmark, not a test.
+#include <algorithm>
+#include <chrono>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -15,6 +17,7 @@
 #include "axtrain/core/files.h"
 #include "axtrain/core/host.h"
 #include "axtrain/core/text.h"
+#include "axtrain/dist/comm.h"
 #include "axtrain/hw/mac/threads.h"
 #include "axtrain/run/runner.h"
 #include "commands.h"
@@ -28,6 +31,7 @@ struct BenchArgs {
   std::vector<std::string> modes{"exact"};
   std::int64_t batch = 256, batches = 5, warmup = 2, repetitions = 5, threads = 0;
   std::string json;
+  bool allreduce = false;
 };
 
 hw::HardwareSpec load_preset(const std::string& path) {
@@ -66,8 +70,45 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--modes", a->modes, "execution modes of the approximate layers with --hardware: "
                                        "ideal, exact, proxy")->delimiter(',');
   cmd->add_option("--json", a->json, "also write the figures as JSON to this file");
+  cmd->add_flag("--allreduce", a->allreduce,
+                "time the gradient averaging of each model's parameters instead (bucketed c10d all-reduces); "
+                "runs in a data-parallel group: start it with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set");
   cmd->callback([a] {
     std::int64_t threads = run::configure_threads(a->threads);
+    if (a->allreduce) {
+      const dist::World w = dist::world_from_env();
+      if (!w.distributed())
+        throw UsageError("bench --allreduce needs a data-parallel group: start it with WORLD_SIZE, RANK, MASTER_ADDR "
+                         "and MASTER_PORT set (scripts/bench_distributed.sh does)");
+      auto comm = dist::Comm::connect(w, std::chrono::milliseconds(300000));
+      if (w.rank == 0)
+        std::cout << fmt::format("# axtrain bench --allreduce: {} ranks, c10d Gloo, {} threads per rank, {} repetitions "
+                                 "(median)\n{:<20} {:>12} {:>10} {:>12} {:>14}\n",
+                                 w.size, threads, a->batches, "model", "parameters", "MB", "ms/step", "algbw GB/s");
+      for (const auto& m : a->models) {
+        auto net = bench::default_model(m == "resnet18_imagenet" ? "resnet18" : m)
+                       .build(default_shape(m), m == "resnet18_imagenet" ? 1000 : 10);
+        std::vector<torch::Tensor> grads;
+        std::int64_t n = 0;
+        for (const auto& p : net->parameters()) {
+          grads.push_back(torch::randn_like(p));
+          n += p.numel();
+        }
+        for (std::int64_t i = 0; i < a->warmup; ++i) dist::average_in_buckets(*comm, grads);
+        std::vector<double> ms;
+        for (std::int64_t i = 0; i < a->batches; ++i) {
+          comm->barrier();
+          const auto t0 = std::chrono::steady_clock::now();
+          dist::average_in_buckets(*comm, grads);
+          ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        }
+        std::sort(ms.begin(), ms.end());
+        const double med = ms[ms.size() / 2], mb = 4.0 * static_cast<double>(n) / 1e6;
+        if (w.rank == 0)
+          std::cout << fmt::format("{:<20} {:>12} {:>10.1f} {:>12.1f} {:>14.2f}\n", m, n, mb, med, mb / med);
+      }
+      return;
+    }
     std::cout << fmt::format("# axtrain bench: batch {}, {} timed batches × {} interleaved repetitions (medians), "
                              "{} threads ({}), LibTorch {}, {} cores\n",
                              a->batch, a->batches, a->repetitions, threads, hw::parallel_description(),

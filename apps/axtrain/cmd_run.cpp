@@ -35,6 +35,7 @@ struct RunArgs {
   std::vector<std::string> sets;
   run::RunOptions opt;
   std::string device;
+  int nproc = 1;
 };
 }  // namespace
 
@@ -51,10 +52,27 @@ void add_run(CLI::App& app) {
   cmd->add_flag("--quiet", args->opt.quiet, "no progress output on stderr");
   cmd->add_flag("--resume", args->opt.resume, "continue an interrupted run from its last checkpoint");
   cmd->add_flag("--force", args->opt.force, "train again even when the run is already complete (replaces it)");
+  cmd->add_option("--nproc", args->nproc,
+                  "data-parallel ranks to start on this machine (c10d Gloo on 127.0.0.1; a rank started by "
+                  "torchrun or srun reads RANK, WORLD_SIZE, ... instead)")
+      ->check(CLI::Range(1, 256));
   cmd->callback([args] {
-    run::RunConfig cfg = run::load_run_config(args->config, args->sets);
+    run::RunConfig cfg = run::load_run_config(args->config, args->sets);  // a bad config fails once, here
+    if (args->nproc > 1) {
+      std::vector<std::string> argv{"axtrain", "run", args->config};
+      for (const auto& s : args->sets) argv.insert(argv.end(), {"--set", s});
+      if (!args->opt.out_root.empty()) argv.insert(argv.end(), {"--out", args->opt.out_root});
+      if (!args->device.empty()) argv.insert(argv.end(), {"--device", args->device});
+      if (args->opt.threads >= 0) argv.insert(argv.end(), {"--threads", std::to_string(args->opt.threads)});
+      if (args->opt.quiet) argv.push_back("--quiet");
+      if (args->opt.resume) argv.push_back("--resume");
+      if (args->opt.force) argv.push_back("--force");
+      if (int rc = launch_local_ranks(args->nproc, argv); rc != 0) throw ExitStatus{rc};
+      return;
+    }
     args->opt.device = args->device;
     run::RunResult r = run::run_training(cfg, args->opt);
+    if (r.metrics.is_null()) return;  // a rank above 0 of a data-parallel run
     if (r.skipped) std::cerr << "run already complete: " << r.run_dir << "\n";
     std::cout << r.run_dir << "/metrics.json\n";
   });

@@ -10,6 +10,7 @@
 #include "axtrain/core/allocator.h"
 #include "axtrain/core/errors.h"
 #include "axtrain/core/host.h"
+#include "axtrain/dist/comm.h"
 #include "commands.h"
 
 int main(int argc, char** argv) {
@@ -53,6 +54,11 @@ int main(int argc, char** argv) {
   } catch (const ax::DivergedError& e) {
     std::fprintf(stderr, "diverged: %s\n", e.what());
     return 3;
+  } catch (const ax::cli::ExitStatus& e) {
+    return e.code;
+  } catch (const ax::dist::DistributedError& e) {
+    std::fprintf(stderr, "distributed: %s\n", e.what());
+    return 1;
   } catch (const ax::IoError& e) {
     std::fprintf(stderr, "I/O error: %s\n", e.what());
     return 1;

@@ -20,9 +20,9 @@ namespace ax {
 namespace {
 
 // Planted per-polarity error on u ∈ [0, 1): mean b(u) = 0.02 − 0.1u + 0.06u², std σ(u) = 0.01 + 0.03u.
-double b_true(double u) { return 0.02 - 0.1 * u + 0.06 * u * u; }
-double db_true(double u) { return -0.1 + 0.12 * u; }
-double s_true(double u) { return 0.01 + 0.03 * u; }
+double pol_b_true(double u) { return 0.02 - 0.1 * u + 0.06 * u * u; }
+double pol_db_true(double u) { return -0.1 + 0.12 * u; }
+double pol_s_true(double u) { return 0.01 + 0.03 * u; }
 
 std::shared_ptr<inject::ErrorModel> planted_polarity_model(double scale, inject::Fit fit = inject::Fit::Polynomial) {
   torch::manual_seed(11);
@@ -59,8 +59,8 @@ TEST(InjectPolarity, FitRecoversPlantedCurvesAndInjectsPerPolarity) {
     u.neg = torch::full({200000}, un, torch::kFloat32);
     torch::Tensor e = (m->apply(u, rng::Stream{12, 0}) / scale - (up - un)).to(torch::kFloat64);
     // independent ε⁺, ε⁻: mean b(u⁺) − b(u⁻), variance σ²(u⁺) + σ²(u⁻)
-    EXPECT_NEAR(e.mean().item<double>(), b_true(up) - b_true(un), 2e-3) << up << " " << un;
-    EXPECT_NEAR(e.var().item<double>(), s_true(up) * s_true(up) + s_true(un) * s_true(un), 2e-4) << up << " " << un;
+    EXPECT_NEAR(e.mean().item<double>(), pol_b_true(up) - pol_b_true(un), 2e-3) << up << " " << un;
+    EXPECT_NEAR(e.var().item<double>(), pol_s_true(up) * pol_s_true(up) + pol_s_true(un) * pol_s_true(un), 2e-4) << up << " " << un;
   }
 }
 
@@ -75,8 +75,8 @@ TEST(InjectPolarity, CorrectedGradientPerPolarity) {
   u.neg = n0.clone().requires_grad_(true);
   m->apply(u, rng::Stream{}).sum().backward();
   for (std::int64_t i = 0; i < 4; ++i) {
-    EXPECT_NEAR(u.pos.grad()[i].item<double>(), scale * (1 + db_true(p0[i].item<double>())), 0.02) << i;
-    EXPECT_NEAR(u.neg.grad()[i].item<double>(), -scale * (1 + db_true(n0[i].item<double>())), 0.02) << i;
+    EXPECT_NEAR(u.pos.grad()[i].item<double>(), scale * (1 + pol_db_true(p0[i].item<double>())), 0.02) << i;
+    EXPECT_NEAR(u.neg.grad()[i].item<double>(), -scale * (1 + pol_db_true(n0[i].item<double>())), 0.02) << i;
   }
 }
 
@@ -92,9 +92,9 @@ TEST(InjectPolarity, TableFitInjectsEachBinsOwnStatistics) {
     const int n = 10000;
     for (int i = 0; i < n; ++i) {
       const double u = a + 0.1 * (i + 0.5) / n;
-      eb += b_true(u) / n;
-      eb2 += b_true(u) * b_true(u) / n;
-      es2 += s_true(u) * s_true(u) / n;
+      eb += pol_b_true(u) / n;
+      eb2 += pol_b_true(u) * pol_b_true(u) / n;
+      es2 += pol_s_true(u) * pol_s_true(u) / n;
     }
     return std::pair{eb, es2 + eb2 - eb * eb};
   };
@@ -117,7 +117,7 @@ TEST(InjectPolarity, TableFitInjectsEachBinsOwnStatistics) {
   g.neg = torch::full({3}, 0.3, torch::kFloat64).requires_grad_(true);
   m->apply(g, rng::Stream{}).sum().backward();
   for (std::int64_t i = 0; i < 3; ++i)
-    EXPECT_NEAR(g.pos.grad()[i].item<double>(), scale * (1 + db_true(p0[i].item<double>())), 0.03) << i;
+    EXPECT_NEAR(g.pos.grad()[i].item<double>(), scale * (1 + pol_db_true(p0[i].item<double>())), 0.03) << i;
 }
 
 // The fused table op and its composed form: the same values for the same seed, the same gradients.

@@ -18,7 +18,7 @@ namespace fs = boost::filesystem;
 
 // Ground up; folders on one line share a level (and must not include each other).
 const std::vector<std::vector<std::string>> kLayers = {
-    {"core"}, {"config"}, {"data", "inject"}, {"hw"}, {"layers"}, {"models"}, {"train"},
+    {"core"}, {"dist"}, {"config"}, {"data", "inject"}, {"hw"}, {"layers"}, {"models"}, {"train"},
     {"eval", "bench"}, {"report"}, {"run"}, {"experiment"}};
 
 std::map<std::string, int> levels() {

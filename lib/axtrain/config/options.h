@@ -4,6 +4,7 @@
 // Defaults are T's own member initialisers: the declaration names no default, so it cannot drift.
 // The dump writes the keys in declaration order (run ids hash the dump: keep the order).
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -231,6 +232,10 @@ class Options {
   // The shortest text that reads back as v (0.999, not 0.99899999999999999911).
   static std::string num(double v) {
     char buf[32];
+    if (v == std::floor(v) && std::fabs(v) < 1e15) {  // 300, not 3e+02
+      std::snprintf(buf, sizeof buf, "%.0f", v);
+      return buf;
+    }
     for (int p = 1; p <= 17; ++p) {
       std::snprintf(buf, sizeof buf, "%.*g", p, v);
       if (std::strtod(buf, nullptr) == v) break;

@@ -1,5 +1,7 @@
 #include "axtrain/hw/hardware.h"
 
+#include "axtrain/dist/comm.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -74,7 +76,14 @@ void LayerHardware::observe_input(const torch::Tensor& x, Mode mode) {
   if (done >= input_calibration_) return;
   torch::NoGradGuard g;
   torch::Tensor xd = x.detach();
-  const double m = xd.abs().max().item<double>(), lo = xd.min().item<double>();
+  double m = xd.abs().max().item<double>(), lo = xd.min().item<double>();
+  if (dist::Comm* comm = dist::current()) {
+    // Data-parallel: the range of every rank's batch, so that all ranks freeze the same scale.
+    std::vector<torch::Tensor> t{torch::tensor({m, -lo}, torch::kFloat64)};
+    comm->all_reduce_max(t);
+    m = t[0][0].item<double>();
+    lo = -t[0][1].item<double>();
+  }
   if (!std::isfinite(m)) return;  // a diverged batch does not set a chip's scale
   input_max_abs_.fill_(done == 0 ? m : std::max(m, input_max_abs_.item<double>()));
   input_min_.fill_(done == 0 ? lo : std::min(lo, input_min_.item<double>()));
@@ -178,14 +187,28 @@ torch::Tensor LayerHardware::calibrate(const torch::Tensor& x, const torch::Tens
     }
     if (!r) throw std::logic_error("hardware gives proxy polarities but not the accurate model's");
     torch::NoGradGuard guard;
-    last_calibration_ = error_model_->calibrate(*u, *r);
+    if (dist::Comm* comm = dist::current()) {
+      // Data-parallel: one fit on the union of every rank's calibration batch.
+      auto all = [comm](const inject::Polarities& p) {
+        inject::Polarities q = p;
+        q.pos = comm->all_gather(p.pos.detach());
+        q.neg = comm->all_gather(p.neg.detach());
+        return q;
+      };
+      last_calibration_ = error_model_->calibrate(all(*u), all(*r));
+    } else {
+      last_calibration_ = error_model_->calibrate(*u, *r);
+    }
     e = (r->pos - r->neg) * r->scale;
   } else {
     if (needs_grad) p = proxy(x, w, op);
     torch::NoGradGuard guard;
     e = exact(x.detach(), w.detach(), op);
     torch::Tensor base = poly ? (needs_grad ? p.detach() : proxy(x, w, op)) : reference(x.detach(), w.detach(), op);
-    last_calibration_ = error_model_->calibrate(base, e);
+    if (dist::Comm* comm = dist::current())  // data-parallel: the union of the ranks' batches
+      last_calibration_ = error_model_->calibrate(comm->all_gather(base), comm->all_gather(e));
+    else
+      last_calibration_ = error_model_->calibrate(base, e);
   }
   if (!needs_grad) return e;
   if (u) p = (u->pos - u->neg) * u->scale;  // = proxy(), on the same autograd graph as u

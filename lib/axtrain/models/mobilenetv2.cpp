@@ -1,5 +1,7 @@
 #include "axtrain/models/mobilenetv2.h"
 
+#include "axtrain/layers/batch_norm.h"
+
 #include "axtrain/core/errors.h"
 
 namespace ax::models {
@@ -29,11 +31,11 @@ InvertedResidualImpl::InvertedResidualImpl(std::int64_t in, std::int64_t out, st
 }
 
 torch::Tensor InvertedResidualImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = activate(act_, bn1->forward(conv1->forward(x)));
-  y = activate(act_, bn2->forward(conv2->forward(y)));
-  y = bn3->forward(conv3->forward(y));
+  torch::Tensor y = activate(act_, layers::batch_norm(bn1, conv1->forward(x)));
+  y = activate(act_, layers::batch_norm(bn2, conv2->forward(y)));
+  y = layers::batch_norm(bn3, conv3->forward(y));
   if (stride_ != 1) return y;
-  return y + (short_conv ? short_bn->forward(short_conv->forward(x)) : x);
+  return y + (short_conv ? layers::batch_norm(short_bn, short_conv->forward(x)) : x);
 }
 
 MobileNetV2::MobileNetV2(const ModelContext& ctx) : act_(ctx.activation), out_(ctx.output) {
@@ -61,9 +63,9 @@ MobileNetV2::MobileNetV2(const ModelContext& ctx) : act_(ctx.activation), out_(c
 }
 
 torch::Tensor MobileNetV2::forward(torch::Tensor x) {
-  x = activate(act_, bn1->forward(conv1->forward(x)));
+  x = activate(act_, layers::batch_norm(bn1, conv1->forward(x)));
   for (auto& b : blocks_) x = b->forward(x);
-  x = activate(act_, bn2->forward(conv2->forward(x)));
+  x = activate(act_, layers::batch_norm(bn2, conv2->forward(x)));
   x = linear->forward(x.mean({2, 3}));
   return out_ == Output::Sigmoid ? torch::sigmoid(x) : x;
 }

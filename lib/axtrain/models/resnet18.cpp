@@ -1,5 +1,7 @@
 #include "axtrain/models/resnet18.h"
 
+#include "axtrain/layers/batch_norm.h"
+
 #include "axtrain/config/options.h"
 
 #include <cmath>
@@ -37,9 +39,9 @@ BasicBlockImpl::BasicBlockImpl(std::int64_t in, std::int64_t out, std::int64_t s
 }
 
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = activate(act_, bn1->forward(conv1->forward(x)));
-  y = bn2->forward(conv2->forward(y));
-  torch::Tensor identity = down_conv ? down_bn->forward(down_conv->forward(x)) : x;
+  torch::Tensor y = activate(act_, layers::batch_norm(bn1, conv1->forward(x)));
+  y = layers::batch_norm(bn2, conv2->forward(y));
+  torch::Tensor identity = down_conv ? layers::batch_norm(down_bn, down_conv->forward(x)) : x;
   return activate(act_, y + identity);
 }
 
@@ -64,7 +66,7 @@ ResNet18::ResNet18(const ModelContext& ctx, ResNetStem stem) : act_(ctx.activati
 }
 
 torch::Tensor ResNet18::forward(torch::Tensor x) {
-  x = activate(act_, bn1->forward(conv1->forward(x)));
+  x = activate(act_, layers::batch_norm(bn1, conv1->forward(x)));
   if (imagenet_stem_) x = torch::max_pool2d(x, 3, 2, 1);
   for (auto& b : blocks_) x = b->forward(x);
   x = fc->forward(x.mean({2, 3}));

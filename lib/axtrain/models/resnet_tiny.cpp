@@ -1,5 +1,7 @@
 #include "axtrain/models/resnet_tiny.h"
 
+#include "axtrain/layers/batch_norm.h"
+
 #include "axtrain/config/options.h"
 
 #include <cmath>
@@ -42,8 +44,8 @@ ResNetTinyStackImpl::ResNetTinyStackImpl(std::int64_t in, std::int64_t out, std:
 }
 
 torch::Tensor ResNetTinyStackImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = activate(act_, bn1->forward(conv1->forward(x)));
-  y = bn2->forward(conv2->forward(y));
+  torch::Tensor y = activate(act_, layers::batch_norm(bn1, conv1->forward(x)));
+  y = layers::batch_norm(bn2, conv2->forward(y));
   return activate(act_, (shortcut ? shortcut->forward(x) : x) + y);
 }
 
@@ -64,7 +66,7 @@ ResNetTiny::ResNetTiny(const ModelContext& ctx, const std::vector<std::int64_t>&
 }
 
 torch::Tensor ResNetTiny::forward(torch::Tensor x) {
-  x = activate(act_, bn1->forward(conv1->forward(x)));
+  x = activate(act_, layers::batch_norm(bn1, conv1->forward(x)));
   for (auto& s : stacks_) x = s->forward(x);
   x = fc->forward(x.mean({2, 3}));
   return out_ == Output::Sigmoid ? torch::sigmoid(x) : x;

@@ -1,5 +1,7 @@
 #include "axtrain/models/tinyconv.h"
 
+#include "axtrain/layers/batch_norm.h"
+
 #include <fmt/format.h>
 
 #include "axtrain/core/errors.h"
@@ -26,14 +28,14 @@ TinyConv::TinyConv(const ModelContext& ctx) : act_(ctx.activation), out_(ctx.out
 
 torch::Tensor TinyConv::forward(torch::Tensor x) {
   auto block = [&](layers::ApproxConv2d& conv, torch::nn::BatchNorm2d& bn, torch::Tensor t) {
-    t = torch::relu(bn->forward(conv->forward(t)));
+    t = torch::relu(layers::batch_norm(bn, conv->forward(t)));
     t = torch::avg_pool2d(t, 2);
     return act_ == Activation::HardTanh01 ? torch::clamp(t, 0.0, 1.0) : t;
   };
   x = block(conv1, bn1, x);
   x = block(conv2, bn2, x);
   x = block(conv3, bn3, x);
-  x = bn4->forward(fc->forward(x).flatten(1));
+  x = layers::batch_norm(bn4, fc->forward(x).flatten(1));
   return out_ == Output::Sigmoid ? torch::sigmoid(x) : x;
 }
 

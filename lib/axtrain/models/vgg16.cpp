@@ -1,5 +1,7 @@
 #include "axtrain/models/vgg16.h"
 
+#include "axtrain/layers/batch_norm.h"
+
 #include "axtrain/core/errors.h"
 
 namespace ax::models {
@@ -29,7 +31,7 @@ Vgg16::Vgg16(const ModelContext& ctx) : act_(ctx.activation), out_(ctx.output) {
 
 torch::Tensor Vgg16::forward(torch::Tensor x) {
   for (auto& s : stages_) {
-    if (s.conv) x = activate(act_, s.bn->forward(s.conv->forward(x)));
+    if (s.conv) x = activate(act_, layers::batch_norm(s.bn, s.conv->forward(x)));
     else x = torch::max_pool2d(x, 2, 2, 0, 1, /*ceil_mode=*/true);
   }
   x = classifier->forward(x.mean({2, 3}));

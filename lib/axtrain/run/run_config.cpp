@@ -229,6 +229,21 @@ const config::Options<EvalSpec>& eval_options() {
   return o;
 }
 
+const config::Options<DistributedSpec>& distributed_options() {
+  using B = DistributedSpec::Backend;
+  static const auto o =
+      config::Options<DistributedSpec>("distributed")
+          .choice<B>("backend", [](DistributedSpec& d) -> B& { return d.backend; },
+                     {{"auto", B::Auto}, {"gloo", B::Gloo}, {"nccl", B::Nccl}},
+                     "c10d backend of a data-parallel run: auto = gloo on CPU, nccl on CUDA")
+          .number("timeout", [](DistributedSpec& d) -> double& { return d.timeout; }, 1.0, 86400.0,
+                  "seconds a collective waits for the other ranks before the run fails")
+          .boolean("sync_batchnorm", [](DistributedSpec& d) -> bool& { return d.sync_batchnorm; },
+                   "BatchNorm in training normalises with the statistics of all ranks' examples (SyncBatchNorm); "
+                   "false: each rank's own (DDP's default)");
+  return o;
+}
+
 const config::Options<OutputSpec>& output_options() {
   static const auto o =
       config::Options<OutputSpec>("output")
@@ -420,6 +435,19 @@ const config::Options<RunConfig>& top_options() {
           n["output"] = on;
         },
         {OptionRow{"output", "mapping", "", "", "see output"}});
+    o.custom(
+        "distributed",
+        [](Section& s, RunConfig& c) {
+          Section ds = s.section("distributed");
+          distributed_options().parse(ds, c.distributed);
+          ds.finish();
+        },
+        [](const RunConfig& c, YAML::Node& n) {
+          YAML::Node dn;
+          distributed_options().dump(c.distributed, dn);
+          n["distributed"] = dn;
+        },
+        {OptionRow{"distributed", "mapping", "", "", "data-parallel runs (launched with --nproc or torchrun/srun), see distributed"}});
     return o;
   }();
   return o;
@@ -456,6 +484,7 @@ std::vector<std::pair<std::string, std::vector<config::OptionRow>>> declared_key
   add_types(out, "schedule", train::schedule_registry());
   out.emplace_back("eval", eval_options().rows());
   out.emplace_back("output", output_options().rows());
+  out.emplace_back("distributed", distributed_options().rows());
   return out;
 }
 
@@ -516,6 +545,9 @@ std::string RunConfig::run_id() const {
   n.remove("output");
   n.remove("device");
   n.remove("threads");
+  n.remove("distributed");
+  if (world_size > 1) n["world_size"] = world_size;
+  if (world_size > 1 && distributed.sync_batchnorm) n["sync_batchnorm"] = true;  // changes what is computed
   return short_hash(to_yaml_string(n), 10);
 }
 

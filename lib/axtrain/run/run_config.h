@@ -25,6 +25,14 @@ struct OutputSpec {
   std::int64_t checkpoint_every = 1;  // epochs between checkpoints (0 = only at the end)
 };
 
+// Data-parallel training (issue 16): what a user sets; the world (ranks) comes from the launcher's
+// environment (dist/world.h).
+struct DistributedSpec {
+  enum class Backend { Auto, Gloo, Nccl } backend = Backend::Auto;  // auto: gloo on CPU, nccl on CUDA
+  double timeout = 300;  // seconds a collective waits for the other ranks before failing
+  bool sync_batchnorm = false;  // BatchNorm statistics over all ranks (DDP's SyncBatchNorm)
+};
+
 struct InitSpec {
   std::string checkpoint;  // empty = from scratch
 };
@@ -47,10 +55,13 @@ struct RunConfig {
   InitSpec init;
   train::EvalSpec eval;
   OutputSpec output;
+  DistributedSpec distributed;
+  std::int64_t world_size = 1;  // ranks of a data-parallel run (from the launcher, not the file)
 
   double total_epochs() const;
   YAML::Node to_yaml() const;
-  // Short hash of the resolved config without output, device and threads.
+  // Short hash of the resolved config without output, device, threads and distributed, with the
+  // world size when it is above 1 (a 2-rank run trains on global batches twice as large).
   std::string run_id() const;
 };
 

@@ -1,5 +1,7 @@
 #include "axtrain/run/runner.h"
 
+#include <optional>
+
 #include <boost/filesystem.hpp>
 #include <fmt/format.h>
 #include <torch/cuda.h>
@@ -9,6 +11,7 @@
 #include "axtrain/core/errors.h"
 #include "axtrain/core/files.h"
 #include "axtrain/core/host.h"
+#include "axtrain/dist/comm.h"
 #include "axtrain/hw/mac/threads.h"
 #include "axtrain/layers/attach.h"
 #include "axtrain/models/model.h"
@@ -65,22 +68,45 @@ nlohmann::json metrics_header(const RunConfig& cfg, const data::Dataset& data,
   return header;
 }
 
+namespace {
+// This process's place in a data-parallel run (the launcher's environment) and its group.
+std::shared_ptr<dist::Comm> join_group(const RunConfig& cfg, const dist::World& world) {
+  if (!world.distributed()) return nullptr;
+  using B = DistributedSpec::Backend;
+  if (cfg.distributed.backend == B::Nccl || (cfg.distributed.backend == B::Auto && cfg.device == "cuda"))
+    throw UsageError("distributed: the nccl backend (CUDA) is not built into this axtrain; use device: cpu with "
+                     "backend gloo");
+  return dist::Comm::connect(world, std::chrono::milliseconds(static_cast<std::int64_t>(cfg.distributed.timeout * 1000)));
+}
+}  // namespace
+
 RunResult run_training(const RunConfig& cfg_in, const RunOptions& opt) {
   RunConfig cfg = cfg_in;
   if (!opt.device.empty()) cfg.device = opt.device;
   if (opt.threads >= 0) cfg.threads = opt.threads;
-  std::int64_t threads = configure_threads(cfg.threads);
+  const dist::World world = dist::world_from_env();
+  cfg.world_size = world.size;
+  // Threads per rank: the cores shared by the ranks of this machine (oversubscribed ranks slow
+  // each other down by an order of magnitude).
+  std::int64_t threads = configure_threads(
+      cfg.threads > 0 || !world.distributed() ? cfg.threads
+                                              : std::max<std::int64_t>(1, ax::cpu_cores() / world.local_size));
   torch::Device device = resolve_device(cfg.device);
+  const bool writer = world.rank == 0;  // rank 0 alone writes the run directory
 
   RunResult result;
   result.run_dir = run_dir_of(cfg, opt);
   const std::string metrics_path = result.run_dir + "/metrics.json";
-  make_dirs(result.run_dir);
-  DirLock lock(result.run_dir);  // held until the run ends, however it ends
-  remove_stale_temp_files(result.run_dir);
+  std::optional<DirLock> lock;
+  if (writer) {
+    make_dirs(result.run_dir);
+    lock.emplace(result.run_dir);  // held until the run ends, however it ends
+    remove_stale_temp_files(result.run_dir);
+  }
+  std::shared_ptr<dist::Comm> comm = join_group(cfg, world);
   if (const auto done = report::read_summary(metrics_path); done && done->complete()) {
     if (opt.resume) {
-      result.metrics = nlohmann::json::parse(read_file(metrics_path));
+      if (writer) result.metrics = nlohmann::json::parse(read_file(metrics_path));
       result.skipped = true;
       return result;
     }
@@ -88,18 +114,24 @@ RunResult run_training(const RunConfig& cfg_in, const RunOptions& opt) {
       throw UsageError(fmt::format("{}: this run is already complete; use --resume to keep it (nothing is "
                                    "trained) or --force to train it again and replace it", result.run_dir));
   }
-  write_file_atomic(result.run_dir + "/config.yaml", config::to_yaml_string(cfg.to_yaml()));
+  if (writer) write_file_atomic(result.run_dir + "/config.yaml", config::to_yaml_string(cfg.to_yaml()));
 
-  report::Progress progress(opt.quiet, result.run_dir + "/log.txt");
+  // Ranks above 0 train silently and write nothing (their errors still reach stderr).
+  report::Progress progress(opt.quiet || !writer, writer ? result.run_dir + "/log.txt" : "");
   torch::manual_seed(cfg.seed);
   std::unique_ptr<data::Dataset> data = cfg.data.open(cfg.seed);
   std::shared_ptr<models::Model> model = cfg.model.build(data->input_shape(), data->num_classes());
   if (!cfg.init.checkpoint.empty()) train::load_model_file(*model, cfg.init.checkpoint);
   layers::attach_hardware(*model, cfg.hardware, cfg.seed);
 
-  train::Trainer trainer(trainer_options(cfg), *data, model, device);
+  train::TrainerOptions topt = trainer_options(cfg);
+  topt.comm = comm;
+  topt.sync_batchnorm = cfg.distributed.sync_batchnorm;
+  train::Trainer trainer(topt, *data, model, device);
   nlohmann::json header = metrics_header(cfg, *data, *model, threads);
   header["run_id"] = cfg.run_id();
+  header["world_size"] = world.size;
+  header["global_batch_size"] = cfg.data.batch_size * world.size;
 
   const std::string last = result.run_dir + "/last.pt";
   if (opt.resume && file_exists(last)) {
@@ -111,14 +143,22 @@ RunResult run_training(const RunConfig& cfg_in, const RunOptions& opt) {
     progress.line(fmt::format("resuming {} after epoch {}/{}", result.run_dir, trainer.epochs_done(),
                               trainer.epochs_total()));
   }
-  report::MetricsWriter metrics(metrics_path, header);
-  report::CheckpointWriter checkpoints(result.run_dir, cfg.output.checkpoint_every);
-  report::CalibrationLog calibration(result.run_dir + "/calibration.jsonl", trainer.epochs_done());
+  std::optional<report::MetricsWriter> metrics;
+  std::optional<report::CheckpointWriter> checkpoints;
+  std::optional<report::CalibrationLog> calibration;
   trainer.add_observer(&progress);
-  trainer.add_observer(&metrics);
-  trainer.add_observer(&checkpoints);
-  trainer.add_observer(&calibration);
+  if (writer) {
+    metrics.emplace(metrics_path, header);
+    checkpoints.emplace(result.run_dir, cfg.output.checkpoint_every);
+    calibration.emplace(result.run_dir + "/calibration.jsonl", trainer.epochs_done());
+    trainer.add_observer(&*metrics);
+    trainer.add_observer(&*checkpoints);
+    trainer.add_observer(&*calibration);
+  }
   progress.line(fmt::format("run {} → {}", cfg.name, result.run_dir));
+  if (world.distributed())
+    progress.line(fmt::format("data-parallel: {} ranks ({} on this machine), global batch {} = {} per rank", world.size,
+                              world.local_size, cfg.data.batch_size * world.size, cfg.data.batch_size));
   progress.line(fmt::format("data {}: {}; model {} ({} parameters); hardware {}; {} epochs of {} batches; "
                             "{} threads on {}",
                             cfg.data.type, data->describe(), cfg.model.type,
@@ -127,12 +167,12 @@ RunResult run_training(const RunConfig& cfg_in, const RunOptions& opt) {
   try {
     trainer.run();
   } catch (const DivergedError& e) {
-    metrics.diverged(trainer, e.what());
+    if (metrics) metrics->diverged(trainer, e.what());
     progress.line(fmt::format("{}; last good checkpoint kept: {}", e.what(),
                               file_exists(last) ? last : "(none: it diverged before the first checkpoint)"));
     throw;
   }
-  result.metrics = metrics.metrics();
+  if (metrics) result.metrics = metrics->metrics();
   if (result.metrics.contains("final") && result.metrics["final"].contains("test")) {
     progress.line(fmt::format("final test accuracy {:.4f}, loss {:.4f}",
                               result.metrics["final"]["test"]["accuracy"].get<double>(),

@@ -37,6 +37,9 @@ struct OptimizerOptions {
   // Called by the trainer right after make() with the model whose parameters it got, for
   // optimizers that need the layers themselves (sc_gdm's per-sample steps tap every Linear layer).
   virtual void attach(torch::optim::Optimizer& /*opt*/, torch::nn::Module& /*model*/) const {}
+  // Whether a step on the ranks' averaged gradient is this optimizer's step on the global batch
+  // (false for per-sample steps drawn from each rank's own examples).
+  virtual bool data_parallel() const { return true; }
 };
 
 // Weight clamp applied after optimizer steps (rex-sc clamps to [-1, 0.999] after every epoch).

@@ -3,6 +3,7 @@
 // trainer reads. The run layer builds TrainerOptions from the whole config (run::trainer_options);
 // the trainer never sees the data, model or output sections.
 #pragma once
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +12,10 @@
 #include "axtrain/hw/mac_op.h"
 #include "axtrain/inject/error_model.h"
 #include "axtrain/train/optim.h"
+
+namespace ax::dist {
+class Comm;
+}
 
 namespace ax::train {
 
@@ -74,6 +79,10 @@ struct TrainerOptions {
   LossSpec loss;
   EvalSpec eval;
   std::string run_id;                // written into checkpoints; a resume checks it
+  // Data parallelism (issue 16): the group this process trains in, null for one process. Each
+  // rank trains batch_size examples of every global batch of batch_size × world size.
+  std::shared_ptr<dist::Comm> comm;
+  bool sync_batchnorm = false;  // BatchNorm statistics over all ranks' examples (else per rank, DDP's default)
 
   double total_epochs() const {
     double t = 0;

@@ -12,6 +12,7 @@
 
 #include "axtrain/core/errors.h"
 #include "axtrain/core/random.h"
+#include "axtrain/dist/comm.h"
 #include "axtrain/layers/attach.h"
 #include "axtrain/train/checkpoint.h"
 #include "axtrain/train/optim.h"
@@ -40,7 +41,12 @@ Trainer::Trainer(TrainerOptions options, data::Dataset& data,
     : opt_(std::move(options)), data_(data), model_(std::move(model)), device_(device) {
   const std::int64_t n = data_.size(data::Part::Train);
   if (n == 0) throw DataError("the training split is empty");
-  batches_per_epoch_ = (n + opt_.batch_size - 1) / opt_.batch_size;
+  if (opt_.comm) {
+    rank_ = opt_.comm->rank();
+    world_ = opt_.comm->size();
+  }
+  // A global batch holds batch_size examples per rank.
+  batches_per_epoch_ = (n + opt_.batch_size * world_ - 1) / (opt_.batch_size * world_);
   double cum = 0;
   phase_start_.push_back(0);
   for (const auto& p : opt_.phases) {
@@ -62,8 +68,13 @@ Trainer::Trainer(TrainerOptions options, data::Dataset& data,
       segments_.push_back(s);
     }
   }
-  for (std::size_t s = 0; s < segments_.size(); ++s)
+  for (std::size_t s = 0; s < segments_.size(); ++s) {
     segments_[s].end = s + 1 < segments_.size() ? segments_[s + 1].start : total_batches_;
+    if (world_ > 1 && !segments_[s].optimizer->options->data_parallel())
+      throw UsageError(fmt::format("optimizer {} draws per-sample steps from each rank's own examples, which "
+                                   "data-parallel training cannot average yet: use it with steps: per_batch, or "
+                                   "one process", segments_[s].optimizer->type));
+  }
   phase_seconds_.assign(opt_.phases.size(), 0.0);
   phase_batches_.assign(opt_.phases.size(), 0);
   attach_error_models();
@@ -172,7 +183,9 @@ SplitMetrics Trainer::evaluate_once(std::uint64_t seed) {
   // the hardware's results are those of an evaluation without it.
   const bool deviation = opt_.eval.mode != hw::Mode::Ideal && !opt_.ideal_hardware;
   train::OutputDeviationSum dev;
-  for (std::int64_t start = 0; start < n; start += bs) {
+  // Data-parallel: rank r evaluates batches r, r + world, ... (the batches and their draws are
+  // those of one process), then the totals are summed.
+  for (std::int64_t start = rank_ * bs; start < n; start += bs * world_) {
     layers::set_step(*model_, rng::eval_step(seed, start / bs));
     std::vector<std::int64_t> idx(static_cast<std::size_t>(std::min(bs, n - start)));
     std::iota(idx.begin(), idx.end(), start);
@@ -188,6 +201,17 @@ SplitMetrics Trainer::evaluate_once(std::uint64_t seed) {
     }
   }
   model_->train();
+  if (opt_.comm) {
+    std::vector<torch::Tensor> t{torch::tensor({loss_sum, static_cast<double>(correct), dev.sum,
+                                                static_cast<double>(dev.samples), static_cast<double>(dev.skipped)},
+                                               torch::kFloat64)};
+    opt_.comm->all_reduce_sum(t);
+    loss_sum = t[0][0].item<double>();
+    correct = static_cast<std::int64_t>(t[0][1].item<double>());
+    dev.sum = t[0][2].item<double>();
+    dev.samples = static_cast<std::int64_t>(t[0][3].item<double>());
+    dev.skipped = static_cast<std::int64_t>(t[0][4].item<double>());
+  }
   SplitMetrics m;
   m.examples = n;
   m.loss = n ? loss_sum / static_cast<double>(n) : 0.0;
@@ -269,6 +293,8 @@ SplitMetrics Trainer::evaluate(std::uint64_t salt) {
 
 void Trainer::run() {
   const auto run_start = Clock::now();
+  dist::CurrentScope scope(opt_.comm.get(), opt_.sync_batchnorm);  // calibrations (and BN) span every rank
+  broadcast_state();
   active_phase_ = static_cast<std::size_t>(-1);
   model_->train();
   for (std::int64_t epoch = epochs_done_; epoch < epochs_total_; ++epoch) run_epoch(epoch, run_start);
@@ -280,6 +306,7 @@ void Trainer::run() {
 void Trainer::run_epoch(std::int64_t epoch, Clock::time_point run_start) {
   const auto epoch_start = Clock::now();
   const std::int64_t bs = opt_.batch_size, n = data_.size(data::Part::Train);
+  const std::int64_t global = bs * world_;  // examples per global batch
   const std::vector<std::int64_t> order = epoch_order(epoch);
   const std::int64_t first = epoch * batches_per_epoch_;
   const std::int64_t last = std::min(first + batches_per_epoch_, total_batches_);
@@ -287,9 +314,12 @@ void Trainer::run_epoch(std::int64_t epoch, Clock::time_point run_start) {
   rec.epoch = epoch + 1;
   EpochTally tally;
   auto load = [&](std::int64_t g) {
-    std::int64_t k = g - first, lo = k * bs, hi = std::min(lo + bs, n);
+    // This rank's share of global batch g of the epoch's order (the order one process uses):
+    // rank r takes its r-th slice, the slices of a short last batch differ by at most one example.
+    const std::int64_t start = (g - first) * global, len = std::min(global, n - start);
+    const std::int64_t lo = start + len * rank_ / world_, hi = start + len * (rank_ + 1) / world_;
     std::vector<std::int64_t> idx(order.begin() + lo, order.begin() + hi);
-    std::mt19937_64 rng(derive_seed(opt_.seed, 0xa096ull, static_cast<std::uint64_t>(g)));
+    std::mt19937_64 rng(derive_seed(opt_.seed, 0xa096ull, static_cast<std::uint64_t>(g * world_ + rank_)));
     return data_.load(data::Part::Train, idx, true, rng);
   };
   std::future<data::Batch> next = std::async(std::launch::async, load, first);
@@ -366,11 +396,13 @@ void Trainer::train_step(std::int64_t g, std::size_t ph, std::int64_t epoch, con
   const PhaseSpec& p = opt_.phases[ph];
   // The hardware's draws are keyed by (run seed, layer) and counted by this step; torch's own
   // generator (dropout, if a model has it) is re-seeded per step so a resume repeats it too.
-  layers::set_step(*model_, rng::train_step(g));
+  // Each rank draws its own hardware noise (step g·world + rank; rank 0 of one process: g).
+  const std::int64_t draw_step = g * world_ + rank_;
+  layers::set_step(*model_, rng::train_step(draw_step));
   if (auto* k = dynamic_cast<KeyedDraws*>(optimizer_.get()))
     k->set_draws(rng::Stream{rng::mix(opt_.seed, static_cast<std::uint64_t>(rng::Draw::OptimizerSteps)),
                              rng::train_step(g)});
-  torch::manual_seed(derive_seed(opt_.seed, 0xba7cull, static_cast<std::uint64_t>(g)));
+  torch::manual_seed(derive_seed(opt_.seed, 0xba7cull, static_cast<std::uint64_t>(draw_step)));
   const bool calibration = calibrates(ph, g);
   const double fraction = p.calibrate.fraction;
   const auto tc = Clock::now();
@@ -404,6 +436,7 @@ void Trainer::train_step(std::int64_t g, std::size_t ph, std::int64_t epoch, con
   const auto t2 = Clock::now();
   optimizer_->zero_grad();
   objective.backward();
+  average_gradients();
   optimizer_->step();
   const WeightClamp& clamp = segments_[current_segment_].optimizer->clamp;
   if (clamp.enabled && clamp.every == WeightClamp::Every::Step) clamp_weights();
@@ -441,7 +474,8 @@ void Trainer::train_step(std::int64_t g, std::size_t ph, std::int64_t epoch, con
 
 // The epoch's end: per-epoch weight clamp, AxTrain-act's γ update, training metrics, the test
 // evaluation when due, and the hardware's statistics.
-void Trainer::finish_epoch(std::int64_t epoch, std::int64_t last, EpochRecord& rec, const EpochTally& tally) {
+void Trainer::finish_epoch(std::int64_t epoch, std::int64_t last, EpochRecord& rec, EpochTally tally) {
+  reduce_tally(tally);
   const WeightClamp& clamp = segments_[current_segment_].optimizer->clamp;
   if (clamp.enabled && clamp.every == WeightClamp::Every::Epoch) clamp_weights();
   rec.phase = rec.phases.back();
@@ -470,6 +504,36 @@ void Trainer::finish_epoch(std::int64_t epoch, std::int64_t last, EpochRecord& r
     if (!s.empty()) rec.extra["hardware"][l.name] = s;
     l.layer->hardware().reset_stats();
   }
+}
+
+void Trainer::broadcast_state() {
+  if (!opt_.comm) return;
+  torch::NoGradGuard g;
+  std::vector<torch::Tensor> t;
+  for (const auto& p : model_->parameters()) t.push_back(p.data());
+  for (const auto& b : model_->buffers()) t.push_back(b);
+  opt_.comm->broadcast(t, 0);
+}
+
+void Trainer::average_gradients() {
+  if (!opt_.comm) return;
+  std::vector<torch::Tensor> grads;
+  for (auto& p : model_->parameters())
+    if (p.grad().defined()) grads.push_back(p.grad());
+  dist::average_in_buckets(*opt_.comm, grads);
+}
+
+void Trainer::reduce_tally(EpochTally& tally) {
+  if (!opt_.comm) return;
+  std::vector<torch::Tensor> t{torch::tensor({tally.loss_sum, static_cast<double>(tally.correct),
+                                              static_cast<double>(tally.seen), tally.sensitivity_sum},
+                                             torch::kFloat64)};
+  opt_.comm->all_reduce_sum(t);
+  tally.loss_sum = t[0][0].item<double>();
+  tally.correct = static_cast<std::int64_t>(t[0][1].item<double>());
+  tally.seen = static_cast<std::int64_t>(t[0][2].item<double>());
+  // S(w) of AxTrain-act: the mean over the ranks' batches (each rank ran the same batches count).
+  tally.sensitivity_sum = t[0][3].item<double>() / static_cast<double>(world_);
 }
 
 std::vector<PhaseRecord> Trainer::phase_records() const {

@@ -92,7 +92,12 @@ class Trainer {
   double apply_schedule(std::int64_t g);
   void train_step(std::int64_t g, std::size_t ph, std::int64_t epoch, const torch::Tensor& x, const torch::Tensor& y,
                   EpochRecord& rec, EpochTally& tally);
-  void finish_epoch(std::int64_t epoch, std::int64_t last, EpochRecord& rec, const EpochTally& tally);
+  void finish_epoch(std::int64_t epoch, std::int64_t last, EpochRecord& rec, EpochTally tally);
+  // Data parallelism (no-ops in one process): rank 0's parameters and buffers to every rank; the
+  // gradients averaged over the ranks (bucketed all-reduce after backward); an epoch's totals summed.
+  void broadcast_state();
+  void average_gradients();
+  void reduce_tally(EpochTally& tally);
 
   struct Segment {
     std::size_t first_phase = 0;
@@ -119,6 +124,7 @@ class Trainer {
   std::vector<Observer*> observers_;
 
   std::int64_t batches_per_epoch_ = 0, total_batches_ = 0, epochs_total_ = 0, epochs_done_ = 0;
+  std::int64_t rank_ = 0, world_ = 1;  // data parallelism: this process's rank, the number of ranks
   std::vector<std::int64_t> phase_start_;
   std::vector<Segment> segments_;
   std::size_t current_segment_ = static_cast<std::size_t>(-1);

@@ -1,5 +1,7 @@
 #include "axtrain/hw/analog/analog_hw.h"
 
+#include "axtrain/dist/comm.h"
+
 #include <cmath>
 #include <limits>
 
@@ -161,7 +163,22 @@ AnalogHardware::Range AnalogHardware::range(const Operands& q, const MacOp& op) 
   const bool store = is_training() && done < o_.calibration_batches &&
                      !(in_forward_ && calibrated_this_forward_);
   if (store) {
-    accumulate_histogram(q, op, hist_, hist_width_);
+    if (dist::Comm* comm = dist::current()) {
+      // Data-parallel: the histogram of every rank's batch, so that all ranks freeze the same
+      // full scale (the bin width depends on the weights and bits only: the same on every rank).
+      std::vector<std::int64_t> h(hist_.size(), 0);
+      std::int64_t width = hist_width_;
+      accumulate_histogram(q, op, h, width);
+      std::vector<torch::Tensor> t{torch::from_blob(h.data(), {static_cast<std::int64_t>(h.size())}, torch::kInt64)};
+      comm->all_reduce_sum(t);
+      if (hist_.empty()) {
+        hist_.assign(h.size(), 0);
+        hist_width_ = width;
+      }
+      for (std::size_t b = 0; b < h.size(); ++b) hist_[b] += h[b];
+    } else {
+      accumulate_histogram(q, op, hist_, hist_width_);
+    }
     Range r = range_from_histogram(q, op, hist_, hist_width_);
     torch::NoGradGuard g;
     full_scale_.fill_(r.fs);

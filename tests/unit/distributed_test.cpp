@@ -1,0 +1,265 @@
+// Data-parallel training on c10d (issue 16), on this machine's loopback: the launcher's
+// environment contract, 2 ranks × batch B against 1 process × batch 2B, the inject calibration's
+// fit on the union of the ranks' batches, and a lost rank failing the group instead of hanging.
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <regex>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "axtrain/core/errors.h"
+#include "axtrain/dist/comm.h"
+#include "axtrain/dist/world.h"
+#include "axtrain/layers/batch_norm.h"
+#include "axtrain/models/model.h"
+#include "axtrain/run/run_config.h"
+#include "axtrain/train/checkpoint.h"
+#include "cli_hostile_util.h"
+
+namespace ax {
+namespace {
+
+using test::run_limited;
+
+dist::World world_of(const std::map<std::string, std::string>& env) {
+  return dist::world_from_env([&env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+}
+
+TEST(Distributed, TheWorldComesFromTorchrunsOrSlurmsEnvironment) {
+  const dist::World none = world_of({});
+  EXPECT_EQ(none.size, 1);
+  EXPECT_FALSE(none.distributed());
+  const dist::World t = world_of({{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"}, {"LOCAL_WORLD_SIZE", "2"},
+                                  {"MASTER_ADDR", "node7"}, {"MASTER_PORT", "29511"}});
+  EXPECT_EQ(t.rank, 3);
+  EXPECT_EQ(t.size, 4);
+  EXPECT_EQ(t.local_rank, 1);
+  EXPECT_EQ(t.local_size, 2);
+  EXPECT_EQ(t.master_addr, "node7");
+  EXPECT_EQ(t.master_port, 29511);
+  const dist::World s = world_of({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"},
+                                  {"SLURM_NTASKS_PER_NODE", "4"}, {"MASTER_ADDR", "n1"}, {"MASTER_PORT", "4000"}});
+  EXPECT_EQ(s.rank, 5);
+  EXPECT_EQ(s.size, 8);
+  EXPECT_EQ(s.local_rank, 1);
+  EXPECT_EQ(s.local_size, 4);
+  // Inconsistent or incomplete: a UsageError naming the variable.
+  for (const auto& bad : std::vector<std::map<std::string, std::string>>{
+           {{"RANK", "2"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "a"}, {"MASTER_PORT", "1"}},
+           {{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "a"}},
+           {{"WORLD_SIZE", "2"}, {"MASTER_ADDR", "a"}, {"MASTER_PORT", "1"}},
+           {{"RANK", "0"}, {"WORLD_SIZE", "two"}}}) {
+    EXPECT_THROW(world_of(bad), UsageError);
+  }
+}
+
+std::string write_config(const std::string& dir, const std::string& name, const std::string& body) {
+  const std::string path = dir + "/" + name + ".yaml";
+  std::ofstream(path) << "name: " << name << "\n" << body;
+  return path;
+}
+
+// The final weights of a run directory, loaded into the config's model.
+std::vector<torch::Tensor> final_weights(const std::string& config, const std::string& run_dir,
+                                         const std::vector<std::int64_t>& shape) {
+  run::RunConfig cfg = run::load_run_config(config, std::vector<std::string>{});
+  auto model = cfg.model.build(shape, 10);
+  train::load_model_file(*model, run_dir + "/final.pt");
+  std::vector<torch::Tensor> out;
+  for (const auto& p : model->parameters()) out.push_back(p.detach().clone());
+  return out;
+}
+
+// 2 ranks × batch B and 1 process × batch 2B, same seed, ideal hardware, synchronised BatchNorm,
+// SGD with momentum:
+// every step sees the same examples and the same averaged gradient, so the weights agree up to
+// the order of float additions — one process sums the 2B examples' gradients in one reduction,
+// the ranks sum B each and then add the two halves. The difference per step is a few float
+// roundings (~1e-7 relative); over 8 steps it stays below 1e-5 of the largest weight.
+TEST(Distributed, TwoRanksOfBatchBTrainAsOneProcessOfBatch2B) {
+  const std::string dir = test::temp_dir("dist_equal");
+  for (const std::string model : {"{type: mlp, hidden: [32]}", "{type: tinyconv}"}) {
+    const bool mlp = model.find("mlp") != std::string::npos;
+    const std::string shape = mlp ? "[20]" : "[1, 28, 28]";
+    // TinyConv has BatchNorm: with synchronised statistics its forward is the one process's.
+    const std::string body = "seed: 5\nmodel: " + model + "\nphases: [{epochs: 2}]\n" +
+                             "distributed: {sync_batchnorm: true}\n" +
+                             "optimizer: {type: sgd, lr: 0.05, momentum: 0.9}\n" +
+                             "data: {type: synthetic, shape: " + shape +
+                             ", train_size: 128, test_size: 64, batch_size: BS, test_batch_size: 32}\n";
+    auto with = [&](int bs) { return std::regex_replace(body, std::regex("BS"), std::to_string(bs)); };
+    const std::string one = write_config(dir, mlp ? "mlp_one" : "tc_one", with(32));
+    const std::string two = write_config(dir, mlp ? "mlp_two" : "tc_two", with(16));
+    const auto a = run_limited("run " + one + " --quiet --threads 1 --out " + dir, 300);
+    ASSERT_EQ(a.code, 0) << a.out;
+    const auto b = run_limited("run " + two + " --quiet --nproc 2 --threads 1 --out " + dir, 300);
+    ASSERT_EQ(b.code, 0) << b.out;
+    const std::string da = test::run_dir_of_output(a.out), db = test::run_dir_of_output(b.out);
+    EXPECT_EQ(b.out.find("/metrics.json"), b.out.rfind("/metrics.json")) << "only rank 0 reports: " << b.out;
+    const auto m = nlohmann::json::parse(test::slurp(db + "/metrics.json"));
+    EXPECT_EQ(m["world_size"], 2);
+    EXPECT_EQ(m["global_batch_size"], 32);
+    const std::vector<std::int64_t> in = mlp ? std::vector<std::int64_t>{20} : std::vector<std::int64_t>{1, 28, 28};
+    const auto wa = final_weights(one, da, in), wb = final_weights(two, db, in);
+    ASSERT_EQ(wa.size(), wb.size());
+    double scale = 0, diff = 0;
+    for (std::size_t i = 0; i < wa.size(); ++i) {
+      scale = std::max(scale, wa[i].abs().max().item<double>());
+      diff = std::max(diff, (wa[i] - wb[i]).abs().max().item<double>());
+    }
+    EXPECT_LT(diff, 1e-5 * scale) << model << ": 2 ranks differ from 1 process by " << diff;
+    // Training and test metrics of the two runs (the test set is evaluated in shards and summed).
+    const auto ma = nlohmann::json::parse(test::slurp(da + "/metrics.json"));
+    EXPECT_NEAR(ma["final"]["test"]["accuracy"].get<double>(), m["final"]["test"]["accuracy"].get<double>(), 1.5 / 64)
+        << model;
+    EXPECT_EQ(ma["final"]["test"]["examples"], m["final"]["test"]["examples"]);
+    EXPECT_NEAR(ma["epochs"].back()["train"]["loss"].get<double>(), m["epochs"].back()["train"]["loss"].get<double>(),
+                1e-4)
+        << model;
+  }
+}
+
+// SyncBatchNorm in a world of one equals LibTorch's BatchNorm: output, running statistics and the
+// gradients of input, weight and bias (the independent truth for the all-reduced form).
+struct OneRank final : dist::Comm {
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  void all_reduce_sum(std::vector<torch::Tensor>&) override {}
+  void all_reduce_max(std::vector<torch::Tensor>&) override {}
+  torch::Tensor all_gather(const torch::Tensor& t) override { return t; }
+  void broadcast(std::vector<torch::Tensor>&, int) override {}
+  void barrier() override {}
+};
+
+TEST(Distributed, SyncBatchNormInAWorldOfOneIsBatchNorm) {
+  torch::manual_seed(4);
+  OneRank one;
+  dist::CurrentScope scope(&one, /*sync_batchnorm=*/true);
+  for (int d : {1, 2}) {
+    torch::Tensor x = d == 1 ? torch::randn({16, 5}) * 3 + 1 : torch::randn({6, 5, 4, 3}) * 2 - 1;
+    torch::nn::BatchNorm2d bn2(torch::nn::BatchNormOptions(5).momentum(0.3));
+    torch::nn::BatchNorm1d bn1(torch::nn::BatchNormOptions(5).momentum(0.3));
+    torch::nn::Module& ref = d == 1 ? static_cast<torch::nn::Module&>(*bn1) : *bn2;
+    for (auto& p : ref.parameters()) p.data().uniform_(0.5, 1.5);
+    torch::Tensor xa = x.clone().requires_grad_(true), xb = x.clone().requires_grad_(true);
+    torch::Tensor g = torch::randn_like(x);
+    torch::Tensor ya, yb;
+    auto check = [&](auto& a, auto b) {
+      ya = a->forward(xa);  // LibTorch's BatchNorm
+      yb = layers::batch_norm(b, xb);  // training mode, synchronised
+      (ya * g).sum().backward();
+      (yb * g).sum().backward();
+      EXPECT_TRUE(torch::allclose(ya, yb, 1e-5, 1e-5)) << d;
+      EXPECT_TRUE(torch::allclose(xa.grad(), xb.grad(), 1e-4, 1e-5)) << d;
+      EXPECT_TRUE(torch::allclose(a->weight.grad(), b->weight.grad(), 1e-4, 1e-5)) << d;
+      EXPECT_TRUE(torch::allclose(a->bias.grad(), b->bias.grad(), 1e-4, 1e-5)) << d;
+      EXPECT_TRUE(torch::allclose(a->running_mean, b->running_mean, 1e-5, 1e-6)) << d;
+      EXPECT_TRUE(torch::allclose(a->running_var, b->running_var, 1e-5, 1e-6)) << d;
+      EXPECT_EQ(a->num_batches_tracked.template item<std::int64_t>(), b->num_batches_tracked.template item<std::int64_t>());
+    };
+    if (d == 1) {
+      auto b = torch::nn::BatchNorm1d(std::dynamic_pointer_cast<torch::nn::BatchNorm1dImpl>(bn1->clone()));
+      check(bn1, b);
+    } else {
+      auto b = torch::nn::BatchNorm2d(std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(bn2->clone()));
+      check(bn2, b);
+    }
+  }
+}
+
+// The launcher contract: two processes started with torchrun's variables by hand form one run.
+TEST(Distributed, ProcessesStartedWithTorchrunsVariablesJoinOneRun) {
+  const std::string dir = test::temp_dir("dist_env");
+  const std::string cfg = write_config(dir, "env", "seed: 3\nmodel: {type: mlp, hidden: [8]}\nphases: [{epochs: 1}]\n"
+                                                   "data: {type: synthetic, shape: [6], train_size: 64, test_size: 32, "
+                                                   "batch_size: 8, test_batch_size: 16}\n");
+  const int port = dist::free_local_port();
+  const std::string env = "MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) + " WORLD_SIZE=2";
+  const std::string launch = env + " RANK=1 LOCAL_RANK=1 " + AXTRAIN_BINARY + " run " + cfg + " --quiet --threads 1 --out " +
+                             dir + " > " + dir + "/rank1.txt 2>&1 & " + env + " RANK=0 LOCAL_RANK=0 ";
+  const auto r = run_limited("run " + cfg + " --quiet --threads 1 --out " + dir, 300, launch);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto m = nlohmann::json::parse(test::slurp(test::run_dir_of_output(r.out) + "/metrics.json"));
+  EXPECT_EQ(m["world_size"], 2);
+  EXPECT_EQ(m["status"], "complete");
+}
+
+// Inject-mode calibration with 2 ranks fits one model on the union of the two shards' batches: at
+// the first step both runs hold the same weights and the ranks' shards are the two halves of the
+// one process's batch, so the first calibration record is the one-process fit (DRUM: a
+// deterministic multiplier; the activation scales are the union's maximum too).
+TEST(Distributed, InjectCalibrationFitsTheUnionOfTheRanksBatches) {
+  const std::string dir = test::temp_dir("dist_inject");
+  const std::string body = "seed: 2\nmodel: {type: mlp, hidden: [16]}\nhardware: configs/hw/drum_k4.yaml\n"
+                           "phases: [{mode: inject, epochs: 1, calibrate: {every_batches: 100}}]\n"
+                           "data: {type: synthetic, shape: [12], train_size: 64, test_size: 32, batch_size: BS, "
+                           "test_batch_size: 32}\n";
+  const std::string one = write_config(dir, "inj_one", std::regex_replace(body, std::regex("BS"), "32"));
+  const std::string two = write_config(dir, "inj_two", std::regex_replace(body, std::regex("BS"), "16"));
+  const auto a = run_limited("run " + one + " --quiet --threads 1 --out " + dir, 300);
+  ASSERT_EQ(a.code, 0) << a.out;
+  const auto b = run_limited("run " + two + " --quiet --nproc 2 --threads 1 --out " + dir, 300);
+  ASSERT_EQ(b.code, 0) << b.out;
+  auto first = [](const std::string& run_dir) {
+    std::ifstream in(run_dir + "/calibration.jsonl");
+    std::string line;
+    std::getline(in, line);
+    return nlohmann::json::parse(line);
+  };
+  const auto ca = first(test::run_dir_of_output(a.out)), cb = first(test::run_dir_of_output(b.out));
+  ASSERT_TRUE(ca.contains("layers")) << ca.dump();
+  ASSERT_EQ(ca["layers"].size(), cb["layers"].size());
+  std::size_t compared = 0;
+  for (auto it = ca["layers"].begin(); it != ca["layers"].end(); ++it) {
+    const auto& la = it.value();
+    const auto& lb = cb["layers"][it.key()];
+    // Every number of the record (sample counts, bin means and stds, fitted coefficients).
+    std::function<void(const nlohmann::json&, const nlohmann::json&, const std::string&)> same =
+        [&](const nlohmann::json& x, const nlohmann::json& y, const std::string& at) {
+          if (x.is_number()) {
+            ASSERT_TRUE(y.is_number()) << at;
+            EXPECT_NEAR(x.get<double>(), y.get<double>(), 1e-6 * (1 + std::abs(x.get<double>()))) << at;
+            ++compared;
+          } else if (x.is_object()) {
+            for (auto j = x.begin(); j != x.end(); ++j) same(j.value(), y[j.key()], at + "." + j.key());
+          } else if (x.is_array()) {
+            ASSERT_EQ(x.size(), y.size()) << at;
+            for (std::size_t k = 0; k < x.size(); ++k) same(x[k], y[k], at + "[" + std::to_string(k) + "]");
+          }
+        };
+    same(la, lb, it.key());
+  }
+  EXPECT_GT(compared, 20u);
+}
+
+// A rank that dies mid-run: the other fails within the configured timeout, saying that a rank is
+// gone, instead of waiting forever; the launcher names the dead rank.
+TEST(Distributed, ALostRankFailsTheGroupWithinTheTimeout) {
+  const std::string dir = test::temp_dir("dist_kill");
+  const std::string cfg = write_config(
+      dir, "kill", "model: {type: mlp, hidden: [64]}\nphases: [{epochs: 50}]\ndistributed: {timeout: 20}\n"
+                   "data: {type: synthetic, shape: [64], train_size: 4096, test_size: 64, batch_size: 8}\n");
+  const int port = dist::free_local_port();
+  const std::string env = "MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) + " WORLD_SIZE=2";
+  // Rank 1 is killed 4 s after it starts; rank 0 runs under the test's 90 s limit.
+  const std::string launch = env + " RANK=1 timeout -s KILL 4 " + AXTRAIN_BINARY + " run " + cfg +
+                             " --quiet --threads 1 --out " + dir + " >/dev/null 2>&1 & " + env + " RANK=0 ";
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = run_limited("run " + cfg + " --quiet --threads 1 --out " + dir, 90, launch);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.code, 137) << "rank 0 hung until the test killed it: " << r.out;
+  EXPECT_NE(r.out.find("distributed:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rank 0 of 2"), std::string::npos) << r.out;
+  EXPECT_LT(seconds, 4 + 20 + 30) << r.out;
+}
+
+}  // namespace
+}  // namespace ax
