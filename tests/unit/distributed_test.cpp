@@ -5,6 +5,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <random>
 #include <regex>
 #include <string>
 
@@ -18,7 +19,9 @@
 #include "axtrain/models/model.h"
 #include "axtrain/run/run_config.h"
 #include "axtrain/train/checkpoint.h"
+#include "axtrain/data/spec.h"
 #include "cli_hostile_util.h"
+#include "data_test_util.h"
 
 namespace ax {
 namespace {
@@ -172,6 +175,24 @@ TEST(Distributed, SyncBatchNormInAWorldOfOneIsBatchNorm) {
       check(bn2, b);
     }
   }
+}
+
+// Augmentation is keyed by (step, example), not by rank or batch: an example is cropped and
+// flipped the same inside the whole global batch and inside a rank's half of it.
+TEST(Distributed, AnExampleIsAugmentedTheSameInAnyShardOfItsBatch) {
+  auto ds = test::data_spec("{type: synthetic, shape: [3, 12, 12], train_size: 64, test_size: 8, augmentation: crop_flip}")
+                .open(1);
+  const std::vector<std::int64_t> global{5, 9, 1, 30, 17, 2, 44, 8};
+  std::mt19937_64 r_all(11), r_half0(11), r_half1(11), r_other(12);
+  const torch::Tensor all = ds->load(data::Part::Train, global, true, r_all).x;
+  const torch::Tensor h0 = ds->load(data::Part::Train, {global.begin(), global.begin() + 4}, true, r_half0).x;
+  const torch::Tensor h1 = ds->load(data::Part::Train, {global.begin() + 4, global.end()}, true, r_half1).x;
+  EXPECT_TRUE(torch::equal(all, torch::cat({h0, h1})));
+  // The plain images differ from the augmented ones somewhere (the augmentation did something),
+  // and another step's key augments differently.
+  std::mt19937_64 unused(0);
+  EXPECT_FALSE(torch::equal(all, ds->load(data::Part::Train, global, false, unused).x));
+  EXPECT_FALSE(torch::equal(all, ds->load(data::Part::Train, global, true, r_other).x));
 }
 
 // The launcher contract: two processes started with torchrun's variables by hand form one run.

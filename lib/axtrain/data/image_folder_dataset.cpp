@@ -1,5 +1,7 @@
 #include "axtrain/data/image_folder_dataset.h"
 
+#include "axtrain/core/random.h"
+
 #include <stdexcept>
 #include <tuple>
 
@@ -68,8 +70,10 @@ Batch ImageFolderDataset::load(Part part, const std::vector<std::int64_t>& idx, 
 
   torch::Tensor raw;
   if (augment && random_crop_) {
+    // Keyed by (one number of rng, the example's index): the same crop in any batch of this step.
+    const std::uint64_t key = rng();
     std::vector<std::uint64_t> seeds(idx.size());
-    for (auto& s : seeds) s = rng();
+    for (std::size_t i = 0; i < idx.size(); ++i) seeds[i] = ax::rng::mix(key, static_cast<std::uint64_t>(idx[i]));
     const std::int64_t plane = 3LL * t_.size * t_.size;
     raw = torch::empty({B, 3, t_.size, t_.size}, torch::kUInt8);
     std::uint8_t* dst = raw.data_ptr<std::uint8_t>();
@@ -82,7 +86,7 @@ Batch ImageFolderDataset::load(Part part, const std::vector<std::int64_t>& idx, 
     raw = decode_eval(index_, part, idx, t_, *pool_);
   }
   torch::Tensor x = scale_and_normalise(raw, mean_, inv_std_);
-  if (augment && !random_crop_ && augmentation_.any()) x = augment_images(x, augmentation_, rng);
+  if (augment && !random_crop_ && augmentation_.any()) x = augment_images(x, augmentation_, rng, idx);
   return {x.contiguous(), torch::tensor(y, torch::kInt64)};
 }
 

@@ -1,5 +1,7 @@
 #include "axtrain/data/tensor_dataset.h"
 
+#include "axtrain/core/random.h"
+
 #include <tuple>
 
 #include <fmt/format.h>
@@ -82,17 +84,20 @@ Batch TensorDataset::load(Part part, const std::vector<std::int64_t>& idx, bool 
   const Split& s = split(part);
   torch::Tensor index = torch::tensor(idx, torch::kInt64);
   torch::Tensor x = scale_and_normalise(s.x.index_select(0, index), mean_, inv_std_);
-  if (augment && is_image(x) && augmentation_.any()) x = augment_images(x, augmentation_, rng);
+  if (augment && is_image(x) && augmentation_.any()) x = augment_images(x, augmentation_, rng, idx);
   return {x.contiguous(), s.y.index_select(0, index)};
 }
 
-torch::Tensor augment_images(const torch::Tensor& x, const Augmentation& a, std::mt19937_64& rng) {
+torch::Tensor augment_images(const torch::Tensor& x, const Augmentation& a, std::mt19937_64& batch_rng,
+                             const std::vector<std::int64_t>& idx) {
+  const std::uint64_t key = batch_rng();
   const std::int64_t B = x.size(0), H = x.size(2), W = x.size(3), p = a.crop_padding;
   torch::Tensor src = p > 0 ? torch::constant_pad_nd(x, {p, p, p, p}, 0.0) : x;
   torch::Tensor out = torch::empty_like(x);
   std::uniform_int_distribution<std::int64_t> off(0, 2 * p);
   std::bernoulli_distribution coin(0.5);
   for (std::int64_t b = 0; b < B; ++b) {
+    std::mt19937_64 rng(ax::rng::mix(key, static_cast<std::uint64_t>(idx[static_cast<std::size_t>(b)])));
     std::int64_t dy = p > 0 ? off(rng) : 0, dx = p > 0 ? off(rng) : 0;
     torch::Tensor img = src[b].narrow(1, dy, H).narrow(2, dx, W);
     if (a.flip && coin(rng)) img = img.flip({2});

@@ -34,7 +34,11 @@ class TensorDataset final : public Dataset {
 };
 
 // Random crop (after zero padding) and horizontal flip of a float image batch [B, C, H, W].
-torch::Tensor augment_images(const torch::Tensor& x, const Augmentation& a, std::mt19937_64& rng);
+// Random crop and flip of images x (rows = examples idx): one number of `rng` keys the batch, and
+// example i's crop and flip come from (that number, idx[i]) alone, so an example is augmented the
+// same in any batch (a data-parallel rank's shard or the whole global batch) of one step.
+torch::Tensor augment_images(const torch::Tensor& x, const Augmentation& a, std::mt19937_64& rng,
+                             const std::vector<std::int64_t>& idx);
 // Per-channel (per-feature) mean and 1/std, broadcastable to a batch, for `norm`: from the
 // examples train_x (uint8 images scaled to [0, 1], or float rows) for Normalisation::Dataset, from
 // the config for Custom; undefined tensors for None.

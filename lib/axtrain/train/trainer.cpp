@@ -319,7 +319,9 @@ void Trainer::run_epoch(std::int64_t epoch, Clock::time_point run_start) {
     const std::int64_t start = (g - first) * global, len = std::min(global, n - start);
     const std::int64_t lo = start + len * rank_ / world_, hi = start + len * (rank_ + 1) / world_;
     std::vector<std::int64_t> idx(order.begin() + lo, order.begin() + hi);
-    std::mt19937_64 rng(derive_seed(opt_.seed, 0xa096ull, static_cast<std::uint64_t>(g * world_ + rank_)));
+    // Augmentation keyed by (step, example), not by rank: each example of global batch g is
+    // cropped and flipped as one process would (data/tensor_dataset.h).
+    std::mt19937_64 rng(derive_seed(opt_.seed, 0xa096ull, static_cast<std::uint64_t>(g)));
     return data_.load(data::Part::Train, idx, true, rng);
   };
   std::future<data::Batch> next = std::async(std::launch::async, load, first);
