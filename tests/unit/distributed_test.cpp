@@ -260,6 +260,44 @@ TEST(Distributed, InjectCalibrationFitsTheUnionOfTheRanksBatches) {
   EXPECT_GT(compared, 20u);
 }
 
+// A 2-rank run whose rank 1 is killed after the first checkpoint, resumed with 2 ranks, ends
+// with the metrics of an uninterrupted 2-rank run.
+TEST(Distributed, AKilledRunResumesWithTwoRanksToTheUninterruptedMetrics) {
+  const std::string dir = test::temp_dir("dist_resume");
+  const std::string cfg = write_config(
+      dir, "resume", "seed: 9\nmodel: {type: mlp, hidden: [48]}\nphases: [{epochs: 5}]\ndistributed: {timeout: 20}\n"
+                     "optimizer: {type: sgd, lr: 0.02, momentum: 0.9}\n"
+                     "data: {type: synthetic, shape: [32], train_size: 6000, test_size: 200, batch_size: 8}\n");
+  const auto clean = run_limited("run " + cfg + " --quiet --threads 1 --nproc 2 --out " + dir + "/clean", 600);
+  ASSERT_EQ(clean.code, 0) << clean.out;
+  // The interrupted run: rank 1 is killed as soon as the first last.pt appears.
+  const int port = dist::free_local_port();
+  const std::string env = "MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) + " WORLD_SIZE=2";
+  const std::string bin = AXTRAIN_BINARY;
+  const std::string out = dir + "/cut";
+  const std::string script =
+      env + " RANK=1 " + bin + " run " + cfg + " --quiet --threads 1 --out " + out + " >/dev/null 2>&1 & r1=$!; " +
+      env + " RANK=0 " + bin + " run " + cfg + " --quiet --threads 1 --out " + out + " >" + dir + "/r0.txt 2>&1 & r0=$!; " +
+      "for i in $(seq 1 1200); do [ -n \"$(find " + out + " -name last.pt 2>/dev/null)\" ] && break; sleep 0.05; done; "
+      "kill -9 $r1; wait $r0; echo rank0=$?";
+  FILE* p = popen(("sh -c '" + script + "'").c_str(), "r");
+  std::string text;
+  char buf[512];
+  while (std::size_t n = fread(buf, 1, sizeof buf, p)) text.append(buf, n);
+  pclose(p);
+  ASSERT_NE(text.find("rank0="), std::string::npos) << text;
+  EXPECT_EQ(text.find("rank0=0"), std::string::npos) << "the run was not interrupted: " << text;
+  const auto resumed = run_limited("run " + cfg + " --quiet --threads 1 --nproc 2 --resume --out " + out, 600);
+  ASSERT_EQ(resumed.code, 0) << resumed.out;
+  const auto a = nlohmann::json::parse(test::slurp(test::run_dir_of_output(clean.out) + "/metrics.json"));
+  const auto b = nlohmann::json::parse(test::slurp(test::run_dir_of_output(resumed.out) + "/metrics.json"));
+  ASSERT_EQ(a["epochs"].size(), b["epochs"].size());
+  for (std::size_t e = 0; e < a["epochs"].size(); ++e) {
+    EXPECT_EQ(a["epochs"][e]["train"]["loss"], b["epochs"][e]["train"]["loss"]) << "epoch " << e + 1;
+    EXPECT_EQ(a["epochs"][e]["test"]["accuracy"], b["epochs"][e]["test"]["accuracy"]) << "epoch " << e + 1;
+  }
+}
+
 // A rank that dies mid-run: the other fails within the configured timeout, saying that a rank is
 // gone, instead of waiting forever; the launcher names the dead rank.
 TEST(Distributed, ALostRankFailsTheGroupWithinTheTimeout) {
@@ -279,6 +317,7 @@ TEST(Distributed, ALostRankFailsTheGroupWithinTheTimeout) {
   EXPECT_NE(r.code, 137) << "rank 0 hung until the test killed it: " << r.out;
   EXPECT_NE(r.out.find("distributed:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("rank 0 of 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rank 1 stopped"), std::string::npos) << "the lost rank is named: " << r.out;
   EXPECT_LT(seconds, 4 + 20 + 30) << r.out;
 }
 

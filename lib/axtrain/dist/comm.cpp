@@ -3,6 +3,11 @@
 #include <fmt/format.h>
 
 #ifdef AXTRAIN_WITH_GLOO
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
@@ -28,11 +33,28 @@ class GlooComm final : public Comm {
       opts->devices.push_back(local ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
                                     : c10d::ProcessGroupGloo::createDefaultDevice());
       group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(store_, w.rank, w.size, opts);
+      // Heartbeats on a connection of their own: every rank bumps its counter each second, so a
+      // rank whose collective fails can name the ranks that stopped (lost_ranks).
+      c10d::TCPStoreOptions ho = so;
+      ho.isServer = false;
+      ho.numWorkers = c10::nullopt;
+      ho.waitWorkers = false;
+      ho.timeout = std::chrono::milliseconds(5000);
+      beat_store_ = c10::make_intrusive<c10d::TCPStore>(w.master_addr, ho);
+      beat_ = std::thread([this] { heartbeat(); });
     } catch (const std::exception& e) {
       throw DistributedError(fmt::format("rank {} of {}: cannot join the group at {}:{} within {} s: {}", w.rank,
                                          w.size, w.master_addr, w.master_port, timeout.count() / 1000.0,
                                          first_line(e.what())));
     }
+  }
+  ~GlooComm() override {
+    {
+      std::lock_guard<std::mutex> l(beat_mutex_);
+      stop_ = true;
+    }
+    beat_cv_.notify_all();
+    if (beat_.joinable()) beat_.join();
   }
   int rank() const override { return world_.rank; }
   int size() const override { return world_.size; }
@@ -76,6 +98,41 @@ class GlooComm final : public Comm {
 
  private:
   static std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+  static std::string beat_key(int r) { return "axtrain/heartbeat/" + std::to_string(r); }
+  void heartbeat() {
+    std::unique_lock<std::mutex> l(beat_mutex_);
+    while (!stop_) {
+      try {
+        beat_store_->add(beat_key(world_.rank), 1);
+      } catch (const std::exception&) {
+        return;  // the store is gone (rank 0 stopped): nothing left to tell
+      }
+      beat_cv_.wait_for(l, std::chrono::seconds(1), [this] { return stop_; });
+    }
+  }
+  // The ranks whose heartbeat stood still for 2.5 s, as text ("rank 1", "ranks 1, 3"), or why
+  // they cannot be told.
+  std::string lost_ranks() {
+    try {
+      auto read = [&] {
+        std::vector<std::int64_t> c;
+        for (int r = 0; r < world_.size; ++r) c.push_back(beat_store_->add(beat_key(r), 0));
+        return c;
+      };
+      const auto before = read();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+      const auto after = read();
+      std::string lost;
+      int n = 0;
+      for (int r = 0; r < world_.size; ++r)
+        if (r != world_.rank && after[r] == before[r]) lost += (n++ ? ", " : "") + std::to_string(r);
+      if (n == 0) return "no rank has stopped its heartbeat: a rank is stuck, or the network failed";
+      return fmt::format("rank{} {} stopped", n > 1 ? "s" : "", lost);
+    } catch (const std::exception&) {
+      return world_.rank == 0 ? "the rendezvous store does not answer"
+                              : "rank 0 (it serves the rendezvous store) stopped";
+    }
+  }
   void reduce(std::vector<torch::Tensor>& t, c10d::ReduceOp op, const char* what) {
     for (auto& x : t) {
       std::vector<torch::Tensor> one{x};
@@ -89,14 +146,17 @@ class GlooComm final : public Comm {
     try {
       f();
     } catch (const std::exception& e) {
-      throw DistributedError(fmt::format("rank {} of {}: {} failed — another rank has stopped or is not answering "
-                                         "(its log says why): {}",
-                                         world_.rank, world_.size, what, first_line(e.what())));
+      throw DistributedError(fmt::format("rank {} of {}: {} failed: {} (its log says why); {}", world_.rank,
+                                         world_.size, what, lost_ranks(), first_line(e.what())));
     }
   }
   World world_;
-  c10::intrusive_ptr<c10d::Store> store_;
+  c10::intrusive_ptr<c10d::Store> store_, beat_store_;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
+  std::thread beat_;
+  std::mutex beat_mutex_;
+  std::condition_variable beat_cv_;
+  bool stop_ = false;
 };
 }  // namespace
 
