@@ -62,6 +62,7 @@ struct JobFlags {
     std::vector<std::string> a{"run", j.config};
     for (const auto& o : j.overrides) a.insert(a.end(), {"--set", o.text()});
     a.insert(a.end(), {"--out", j.out_root, "--resume", "--quiet"});
+    if (j.ranks > 1) a.insert(a.end(), {"--nproc", std::to_string(j.ranks)});
     return a;
   }
   std::vector<std::string> operator()(const run::EvalRequest& r) const {
@@ -89,6 +90,9 @@ struct JobFlags {
 
 std::vector<std::string> job_arguments(const experiment::Job& job, std::int64_t threads) {
   std::vector<std::string> a = std::visit(JobFlags{}, job);
+  // A task's threads are shared by its ranks.
+  const auto* train = std::get_if<experiment::TrainJob>(&job);
+  if (threads >= 0 && train && train->ranks > 1) threads = std::max<std::int64_t>(1, threads / train->ranks);
   if (threads >= 0) a.insert(a.end(), {"--threads", std::to_string(threads)});
   return a;
 }

@@ -9,10 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "axtrain/core/errors.h"
+#include "axtrain/dist/world.h"
 #include "axtrain/experiment/plan.h"
 #include "axtrain/experiment/report.h"
 #include "axtrain/run/run_config.h"
 #include "axtrain/run/runner.h"
+#include "cli_hostile_util.h"
 #include "test_util.h"
 
 namespace fs = boost::filesystem;
@@ -198,6 +200,52 @@ TEST(Experiment, RunsResumesReportsAndEmitsSlurm) {
   EXPECT_EQ(cluster["float/lr0.1"][4], "1");  // one of two seeds ran
   EXPECT_NEAR(std::stod(cluster["float/lr0.1"][2]), accuracy_of(p.task("float/lr0.1", 1)->train_dir + "/metrics.json"), 1e-9);
   EXPECT_TRUE(cluster["ntv"][2].empty());
+}
+
+// A cell of `ranks: 2` trains as 2 data-parallel ranks: locally with --nproc 2 (its run id holds the
+// world size), on Slurm as a job array of its own asking for 2 tasks per element, one srun step.
+TEST(Experiment, ACellOfTwoRanksRunsLocallyAndEmitsOneSrunStep) {
+  const std::string dir = test::temp_dir("exp-ranks");
+  write_experiment(dir, "ranks", "title: t\nscales: {smoke: {epochs: 0.5}}\ncells:\n  - {id: one, config: " + dir +
+                                     "/tiny.yaml}\n  - {id: two, config: " + dir + "/tiny.yaml, ranks: 2}\n");
+  const std::string common = " --experiments " + dir + "/experiments";
+  test::CliResult r = test::run_cli("experiment run ranks --scale smoke --results " + dir + "/results" + common);
+  ASSERT_EQ(r.code, 0) << r.out;
+  experiment::ExperimentSpec e = experiment::load_experiment(dir + "/experiments/ranks/experiment.yaml");
+  experiment::Plan p = experiment::make_plan(e, experiment::Scale::Smoke, dir + "/results");
+  const auto m1 = nlohmann::json::parse(std::ifstream(p.task("one", 1)->train_dir + "/metrics.json"));
+  const auto m2 = nlohmann::json::parse(std::ifstream(p.task("two", 1)->train_dir + "/metrics.json"));
+  EXPECT_EQ(m1["world_size"], 1);
+  EXPECT_EQ(m2["world_size"], 2);
+  EXPECT_NE(p.task("one", 1)->train_dir, p.task("two", 1)->train_dir);
+  r = test::run_cli("experiment run ranks --scale smoke --emit slurm --results " + dir + "/cluster" + common);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string slurm = dir + "/cluster/ranks/smoke/slurm";
+  const std::string plain = test::slurp(slurm + "/level0.txt"), multi = test::slurp(slurm + "/level0-ranks2.txt");
+  EXPECT_EQ(plain.find("srun"), std::string::npos) << plain;
+  EXPECT_EQ(multi.rfind("srun --ntasks=2 --kill-on-bad-exit=1 ", 0), 0u) << multi;
+  EXPECT_EQ(multi.find("--nproc"), std::string::npos) << "srun starts the ranks: " << multi;
+  const std::string sbatch = test::slurp(slurm + "/level0-ranks2.sbatch");
+  EXPECT_NE(sbatch.find("#SBATCH --ntasks=2"), std::string::npos) << sbatch;
+  EXPECT_NE(sbatch.find("export MASTER_ADDR="), std::string::npos) << sbatch;
+  EXPECT_NE(sbatch.find("export MASTER_PORT="), std::string::npos) << sbatch;
+  const std::string submit = test::slurp(slurm + "/submit.sh");
+  EXPECT_NE(submit.find("level0.sbatch"), std::string::npos) << submit;
+  EXPECT_NE(submit.find("level0-ranks2.sbatch"), std::string::npos) << submit;
+  // The emitted step, run as srun would run it: two processes with Slurm's variables.
+  const int port = dist::free_local_port();
+  std::string step = multi.substr(std::string("srun --ntasks=2 --kill-on-bad-exit=1 ").size());
+  step = step.substr(0, step.find('\n'));
+  const std::string env = "SLURM_NTASKS=2 SLURM_NTASKS_PER_NODE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port);
+  const std::string both = "cd " + test::source_dir() + "\n" + env + " SLURM_PROCID=1 SLURM_LOCALID=1 " + step +
+                           " >/dev/null 2>&1 &\n" + env + " SLURM_PROCID=0 SLURM_LOCALID=0 " + step +
+                           " >/dev/null 2>&1\ns=$?\nwait\nexit $s\n";
+  test::spit(dir + "/step.sh", both);
+  ASSERT_EQ(std::system(("sh " + dir + "/step.sh").c_str()), 0) << both;
+  experiment::Plan pc = experiment::make_plan(e, experiment::Scale::Smoke, dir + "/cluster");
+  const auto mc = nlohmann::json::parse(std::ifstream(pc.task("two", 1)->train_dir + "/metrics.json"));
+  EXPECT_EQ(mc["world_size"], 2);
+  EXPECT_EQ(mc["status"], "complete");
 }
 
 TEST(Experiment, CellsSelectsCellsAndWhatTheyNeed) {

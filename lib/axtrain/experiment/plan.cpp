@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include <boost/filesystem.hpp>
 #include <fmt/format.h>
@@ -94,11 +95,12 @@ Plan make_plan(const ExperimentSpec& spec, Scale scale, const std::string& resul
           for (std::size_t i = 0; i < cfg.phases.size(); ++i)
             sets.push_back(config::Override::of(fmt::format("phases.{}.epochs", i), cfg.phases[i].epochs * factor));
         cfg = run::load_run_config(c.config, sets);
+        cfg.world_size = c.ranks;  // part of the run id
         run::RunOptions o;
         o.out_root = p.runs;
         t.train_dir = run::run_dir_of(cfg, o);
         t.checkpoint = t.train_dir + "/final.pt";
-        t.jobs.push_back(TrainJob{c.config, sets, p.runs});
+        t.jobs.push_back(TrainJob{c.config, sets, p.runs, c.ranks});
       } else {
         const Task& from = p.tasks[dep(c.checkpoint_of)];
         if (from.checkpoint.empty())
@@ -143,9 +145,26 @@ std::string shell_line(const std::string& binary, const std::vector<std::string>
   return line;
 }
 
-std::string task_line(const Task& t, const std::string& binary, const JobArguments& args, std::int64_t threads) {
+std::int64_t task_ranks(const Task& t) {
+  for (const auto& j : t.jobs)
+    if (const auto* train = std::get_if<TrainJob>(&j)) return train->ranks;
+  return 1;
+}
+
+std::string task_line(const Task& t, const std::string& binary, const JobArguments& args, std::int64_t threads,
+                      bool srun) {
   std::string line;
-  for (const auto& j : t.jobs) line += (line.empty() ? "" : " && ") + shell_line(binary, args(j, threads));
+  for (const auto& j : t.jobs) {
+    const auto* train = std::get_if<TrainJob>(&j);
+    if (srun && train && train->ranks > 1) {
+      TrainJob one = *train;
+      one.ranks = 1;  // the ranks are srun's tasks; each runs the one-rank command
+      line += (line.empty() ? "" : " && ") + fmt::format("srun --ntasks={} --kill-on-bad-exit=1 ", train->ranks) +
+              shell_line(binary, args(Job{one}, threads));
+    } else {
+      line += (line.empty() ? "" : " && ") + shell_line(binary, args(j, threads));
+    }
+  }
   return line;
 }
 
@@ -164,24 +183,44 @@ std::string write_slurm(const Plan& plan, const std::string& binary, const JobAr
                        "cd \"$(dirname \"$0\")\"/" + fs::relative(fs::current_path(), fs::absolute(dir)).string() + "\n";
   std::string previous;
   for (int l = 0; l < levels; ++l) {
-    std::string lines;
-    int n = 0;
-    for (std::size_t i = 0; i < plan.tasks.size(); ++i) {
-      if (level[i] != l) continue;
-      lines += task_line(plan.tasks[i], binary, args, -1) + "\n";
-      ++n;
+    // One job array per level and rank count: a cell of N ranks asks for N tasks per array
+    // element (one srun step, rank 0's node the rendezvous).
+    std::set<std::int64_t> counts;
+    for (std::size_t i = 0; i < plan.tasks.size(); ++i)
+      if (level[i] == l) counts.insert(task_ranks(plan.tasks[i]));
+    std::vector<std::string> jobs;
+    for (std::int64_t ranks : counts) {
+      std::string lines;
+      int n = 0;
+      for (std::size_t i = 0; i < plan.tasks.size(); ++i) {
+        if (level[i] != l || task_ranks(plan.tasks[i]) != ranks) continue;
+        lines += task_line(plan.tasks[i], binary, args, -1, /*srun=*/true) + "\n";
+        ++n;
+      }
+      const std::string name = ranks == 1 ? fmt::format("level{}", l) : fmt::format("level{}-ranks{}", l, ranks);
+      const std::string list = fmt::format("{}/{}.txt", dir, name);
+      write_file_atomic(list, lines);
+      const std::string multi =
+          ranks == 1 ? ""
+                     : fmt::format("#SBATCH --ntasks={}\n", ranks);
+      const std::string rendezvous =
+          ranks == 1 ? ""
+                     : "# the data-parallel ranks meet at the first node of the allocation\n"
+                       "export MASTER_ADDR=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)\n"
+                       "export MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))\n";
+      write_file_atomic(fmt::format("{}/{}.sbatch", dir, name),
+                        fmt::format("#!/usr/bin/env bash\n#SBATCH --job-name={}-{}\n#SBATCH --array=1-{}\n{}"
+                                    "#SBATCH --output={}/slurm/{}-%a.log\n{}"
+                                    "# one task per line of {}.txt (run from the repository root)\n"
+                                    "eval \"$(sed -n \"${{SLURM_ARRAY_TASK_ID}}p\" {})\"\n",
+                                    plan.spec->id, name, n, multi, plan.dir, name, rendezvous, name, list));
+      const std::string job = ranks == 1 ? fmt::format("job{}", l) : fmt::format("job{}_{}", l, ranks);
+      submit += fmt::format("{}=$(sbatch --parsable {}{}/{}.sbatch)\n", job,
+                            previous.empty() ? "" : "--dependency=afterok:" + previous + " ", dir, name);
+      jobs.push_back("$" + job);
     }
-    const std::string list = fmt::format("{}/level{}.txt", dir, l);
-    write_file_atomic(list, lines);
-    write_file_atomic(fmt::format("{}/level{}.sbatch", dir, l),
-                      fmt::format("#!/usr/bin/env bash\n#SBATCH --job-name={}-{}\n#SBATCH --array=1-{}\n"
-                                  "#SBATCH --output={}/slurm/level{}-%a.log\n"
-                                  "# one task per line of level{}.txt (run from the repository root)\n"
-                                  "eval \"$(sed -n \"${{SLURM_ARRAY_TASK_ID}}p\" {})\"\n",
-                                  plan.spec->id, l, n, plan.dir, l, l, list));
-    submit += fmt::format("job{}=$(sbatch --parsable {}{}/level{}.sbatch)\n", l,
-                          previous.empty() ? "" : "--dependency=afterok:$" + previous + " ", dir, l);
-    previous = fmt::format("job{}", l);
+    previous.clear();
+    for (const auto& j : jobs) previous += (previous.empty() ? "" : ":") + j;
   }
   submit += fmt::format("echo \"submitted; when done: {}\"\n", shell_line(binary, report));
   write_file_atomic(dir + "/submit.sh", submit);

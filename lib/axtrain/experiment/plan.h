@@ -25,6 +25,7 @@ struct TrainJob {
   std::string config;
   std::vector<config::Override> overrides;
   std::string out_root;
+  std::int64_t ranks = 1;  // data-parallel ranks (the app starts them; on Slurm one srun step)
 };
 // The ApproxANN search of a checkpoint (eval/approxann.h), its result in `out`.
 struct ApproxAnnJob {
@@ -67,8 +68,13 @@ struct Plan {
 Plan make_plan(const ExperimentSpec& spec, Scale scale, const std::string& results_root);
 // A shell command line (single-quoted words).
 std::string shell_line(const std::string& binary, const std::vector<std::string>& args);
-// A task's jobs as one shell command line (`a && b`).
-std::string task_line(const Task& t, const std::string& binary, const JobArguments& args, std::int64_t threads);
+// A task's jobs as one shell command line (`a && b`). With `srun`, a training job of several ranks
+// is one Slurm job step of that many tasks (`srun --ntasks=N ...`, each rank reading SLURM_PROCID),
+// its arguments those of one rank.
+std::string task_line(const Task& t, const std::string& binary, const JobArguments& args, std::int64_t threads,
+                      bool srun = false);
+// The data-parallel ranks of a task's training (1 for none).
+std::int64_t task_ranks(const Task& t);
 // <plan.dir>/slurm: level<k>.txt (one task per line), level<k>.sbatch (an array over them) and
 // submit.sh (sbatch per level, each after the previous one succeeded; at the end it prints
 // `report`, the command that reports the experiment). Returns submit.sh's path.

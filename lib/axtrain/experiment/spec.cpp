@@ -221,12 +221,14 @@ ExperimentSpec load_experiment(const std::string& file) {
     cell.set = c.get_string_list("set", {});
     cell.checkpoint_of = c.get_string("checkpoint_of", "");
     cell.init_of = c.get_string("init_of", "");
+    cell.ranks = c.get_int("ranks", 1, 1, 256);
     for (const std::string* ref : {&cell.checkpoint_of, &cell.init_of})
       if (!ref->empty() && !ids.count(*ref))
         c.fail(ref == &cell.init_of ? "init_of" : "checkpoint_of",
                fmt::format("'{}' is not a cell defined above this one", *ref));
     if (cell.config.empty() == cell.checkpoint_of.empty())
       c.fail("config", "a cell either trains (config) or uses another cell's network (checkpoint_of), not both");
+    if (cell.ranks > 1 && cell.config.empty()) c.fail("ranks", "applies to cells that train (config)");
     if (c.has("eval")) cell.eval = parse_eval(c.section("eval"));
     if (c.has("approxann")) {
       config::Section a = c.section("approxann");

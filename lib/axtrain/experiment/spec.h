@@ -71,6 +71,7 @@ struct Cell {
   std::optional<double> paper;
   std::optional<double> x;  // position on a numeric x axis (sweeps: the swept value)
   std::string series;       // the line it belongs to on that axis
+  std::int64_t ranks = 1;   // data-parallel ranks of its training (--nproc locally, one srun step on Slurm)
   bool trains() const { return !config.empty(); }
 };
 
