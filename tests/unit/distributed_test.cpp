@@ -19,6 +19,7 @@
 #include "axtrain/models/model.h"
 #include "axtrain/run/run_config.h"
 #include "axtrain/train/checkpoint.h"
+#include "axtrain/train/safetensors.h"
 #include "axtrain/data/spec.h"
 #include "cli_hostile_util.h"
 #include "data_test_util.h"
@@ -71,9 +72,9 @@ std::string write_config(const std::string& dir, const std::string& name, const 
 
 // The final weights of a run directory, loaded into the config's model.
 std::vector<torch::Tensor> final_weights(const std::string& config, const std::string& run_dir,
-                                         const std::vector<std::int64_t>& shape) {
+                                         const std::vector<std::int64_t>& shape, std::int64_t classes = 10) {
   run::RunConfig cfg = run::load_run_config(config, std::vector<std::string>{});
-  auto model = cfg.model.build(shape, 10);
+  auto model = cfg.model.build(shape, classes);
   train::load_model_file(*model, run_dir + "/final.pt");
   std::vector<torch::Tensor> out;
   for (const auto& p : model->parameters()) out.push_back(p.detach().clone());
@@ -193,6 +194,54 @@ TEST(Distributed, AnExampleIsAugmentedTheSameInAnyShardOfItsBatch) {
   std::mt19937_64 unused(0);
   EXPECT_FALSE(torch::equal(all, ds->load(data::Part::Train, global, false, unused).x));
   EXPECT_FALSE(torch::equal(all, ds->load(data::Part::Train, global, true, r_other).x));
+}
+
+// Bit-identical where every sum is exact in fp32: integer inputs, integer weights, an MSE loss over
+// 16 × 2 outputs (a power of two) and a power-of-two learning rate make the step's gradient a sum of
+// dyadic numbers with few bits, exact in any order; so 2 ranks × 8 and 1 process × 16 must give the
+// same bits after the step (one step: the next forward would need more than fp32's 24 bits).
+TEST(Distributed, BitIdenticalWhereEverySumIsExact) {
+  const std::string dir = test::temp_dir("dist_exact");
+  std::string csv = "a,b,c,d,label\n";
+  std::mt19937 planted(3);
+  for (int r = 0; r < 32; ++r) {
+    for (int c = 0; c < 4; ++c) csv += std::to_string(planted() % 4) + ",";
+    csv += std::to_string(planted() % 2) + "\n";
+  }
+  test::spit(dir + "/ints.csv", csv);
+  // Integer weights in -1..1, zero biases, written as the network the runs start from.
+  run::RunConfig probe = run::load_run_config(
+      write_config(dir, "probe", "model: {type: mlp, hidden: [4]}\nphases: [{epochs: 1}]\n"
+                                 "data: {type: synthetic, shape: [4], classes: 2}\n"),
+      std::vector<std::string>{});
+  auto net = probe.model.build({4}, 2);
+  train::NamedTensors planted_weights;
+  for (const auto& p : net->named_parameters()) {
+    torch::Tensor t = p.key().find("bias") != std::string::npos ? torch::zeros_like(p.value())
+                                                                : torch::randint(-1, 2, p.value().sizes(), torch::kFloat32);
+    planted_weights.tensors.emplace_back(p.key(), t);
+  }
+  train::write_safetensors(dir + "/init.safetensors", planted_weights);
+  const std::string body = "seed: 4\nmodel: {type: mlp, hidden: [4]}\nloss: {type: mse}\nphases: [{epochs: 1}]\n"
+                           "init: {checkpoint: " + dir + "/init.safetensors}\n"
+                           "optimizer: {type: sgd, lr: 0.0625, momentum: 0}\n"
+                           "data: {type: csv, path: " + dir + "/ints.csv, num_classes: 2, standardise: false, "
+                           "split: {train_rows: [1, 16], test_rows: [17, 32]}, batch_size: BS, test_batch_size: 16}\n";
+  const std::string one = write_config(dir, "exact_one", std::regex_replace(body, std::regex("BS"), "16"));
+  const std::string two = write_config(dir, "exact_two", std::regex_replace(body, std::regex("BS"), "8"));
+  const auto a = run_limited("run " + one + " --quiet --threads 1 --out " + dir, 300);
+  ASSERT_EQ(a.code, 0) << a.out;
+  const auto b = run_limited("run " + two + " --quiet --nproc 2 --threads 1 --out " + dir, 300);
+  ASSERT_EQ(b.code, 0) << b.out;
+  const auto wa = final_weights(one, test::run_dir_of_output(a.out), {4}, 2);
+  const auto wb = final_weights(two, test::run_dir_of_output(b.out), {4}, 2);
+  ASSERT_EQ(wa.size(), wb.size());
+  bool moved = false;
+  for (std::size_t i = 0; i < wa.size(); ++i) {
+    EXPECT_TRUE(torch::equal(wa[i], wb[i])) << "parameter " << i << ":\n" << wa[i] << "\n" << wb[i];
+    moved = moved || !torch::equal(wa[i], planted_weights.tensors[i].second);
+  }
+  EXPECT_TRUE(moved) << "the step changed no weight: the comparison would be empty";
 }
 
 // The launcher contract: two processes started with torchrun's variables by hand form one run.
