@@ -244,6 +244,38 @@ TEST(Distributed, BitIdenticalWhereEverySumIsExact) {
   EXPECT_TRUE(moved) << "the step changed no weight: the comparison would be empty";
 }
 
+// SC-GDC's per-sample steps across ranks: each example's steps are drawn by the rank that holds it,
+// keyed by its row in the global batch and from its δ in the global batch's units, and the counts
+// are summed; so 2 ranks × 16 move the counters as 1 process × 32 does (a draw can only differ
+// where the float δ of an example differs in its last bit between the two batch shapes).
+TEST(Distributed, ScGdcPerSampleStepsAcrossRanksAreOneProcesssSteps) {
+  const std::string dir = test::temp_dir("dist_scgdc");
+  const std::string body = "seed: 6\nmodel: {type: mlp, hidden: [24]}\nphases: [{epochs: 1}]\n"
+                           "optimizer: {type: sc_gdm, lr: 0.05, step: 0.0009765625, steps: per_sample}\n"
+                           "data: {type: synthetic, shape: [20], train_size: 128, test_size: 64, batch_size: BS, "
+                           "test_batch_size: 32}\n";
+  const std::string one = write_config(dir, "gdc_one", std::regex_replace(body, std::regex("BS"), "32"));
+  const std::string two = write_config(dir, "gdc_two", std::regex_replace(body, std::regex("BS"), "16"));
+  const auto a = run_limited("run " + one + " --quiet --threads 1 --out " + dir, 300);
+  ASSERT_EQ(a.code, 0) << a.out;
+  const auto b = run_limited("run " + two + " --quiet --nproc 2 --threads 1 --out " + dir, 300);
+  ASSERT_EQ(b.code, 0) << b.out;
+  const auto wa = final_weights(one, test::run_dir_of_output(a.out), {20});
+  const auto wb = final_weights(two, test::run_dir_of_output(b.out), {20});
+  ASSERT_EQ(wa.size(), wb.size());
+  double same = 0, all = 0, worst = 0;
+  for (std::size_t i = 0; i < wa.size(); ++i) {
+    const torch::Tensor steps = ((wa[i] - wb[i]) / 0.0009765625).abs();
+    same += (steps < 0.5).sum().item<double>();
+    all += static_cast<double>(steps.numel());
+    worst = std::max(worst, steps.max().item<double>());
+  }
+  EXPECT_GE(same / all, 0.999) << "counters that differ: " << all - same << " of " << all;
+  EXPECT_LE(worst, 2.0);
+  const auto m = nlohmann::json::parse(test::slurp(test::run_dir_of_output(b.out) + "/metrics.json"));
+  EXPECT_EQ(m["world_size"], 2);
+}
+
 // The launcher contract: two processes started with torchrun's variables by hand form one run.
 TEST(Distributed, ProcessesStartedWithTorchrunsVariablesJoinOneRun) {
   const std::string dir = test::temp_dir("dist_env");

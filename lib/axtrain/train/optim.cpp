@@ -202,7 +202,6 @@ struct ScGdmSpec final : OptimizerOptions {
   std::unique_ptr<torch::optim::Optimizer> make(std::vector<torch::Tensor> p, double lr) const override {
     return std::make_unique<ScGdm>(p, ScGdmOptions(lr).momentum(momentum).weight_decay(weight_decay).step(step));
   }
-  bool data_parallel() const override { return !per_sample; }
   void attach(torch::optim::Optimizer& opt, torch::nn::Module& model) const override {
     if (!per_sample) return;
     auto& sc = dynamic_cast<ScGdm&>(opt);

@@ -26,6 +26,9 @@ namespace ax::train {
 struct KeyedDraws {
   virtual ~KeyedDraws() = default;
   virtual void set_draws(const rng::Stream& draws) = 0;
+  // Data parallelism: this rank's examples are rows [first, first + local) of a global batch of
+  // `global` rows (one process: 0, n, n). Per-sample draws are keyed by the global row.
+  virtual void set_shard(std::int64_t /*first*/, std::int64_t /*local*/, std::int64_t /*global*/) {}
 };
 
 struct OptimizerOptions {
@@ -37,9 +40,6 @@ struct OptimizerOptions {
   // Called by the trainer right after make() with the model whose parameters it got, for
   // optimizers that need the layers themselves (sc_gdm's per-sample steps tap every Linear layer).
   virtual void attach(torch::optim::Optimizer& /*opt*/, torch::nn::Module& /*model*/) const {}
-  // Whether a step on the ranks' averaged gradient is this optimizer's step on the global batch
-  // (false for per-sample steps drawn from each rank's own examples).
-  virtual bool data_parallel() const { return true; }
 };
 
 // Weight clamp applied after optimizer steps (rex-sc clamps to [-1, 0.999] after every epoch).

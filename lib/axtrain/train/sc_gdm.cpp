@@ -1,5 +1,7 @@
 #include "axtrain/train/sc_gdm.h"
 
+#include "axtrain/dist/comm.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -84,16 +86,29 @@ bool ScGdm::per_sample_step(const torch::Tensor& p, const Tapped& t, const ScGdm
   torch::Tensor d = torch::cat(ds).to(torch::kCPU, torch::kFloat64).contiguous();
   if (t.bias ? d.size(1) != p.size(0) : (p.dim() != 2 || d.size(1) != p.size(0) || x.size(1) != p.size(1)))
     return false;
-  // Σ_i g_i must be the gradient autograd produced.
+  // Data parallelism: this rank's δ are those of the mean over its own rows; in units of the global
+  // batch's mean they are scaled by local / global (exact for equal shards: a power of two).
+  dist::Comm* comm = dist::current();
+  const double share = global_rows_ > 0 ? static_cast<double>(local_rows_) / static_cast<double>(global_rows_) : 1.0;
+  // Σ_i g_i must be the gradient autograd produced (over all ranks: the averaged gradient; every
+  // rank reaches the same verdict from the same reduced sum).
   torch::Tensor grad = p.grad().to(torch::kCPU, torch::kFloat64);
-  torch::Tensor sum = t.bias ? d.sum(0) : d.t().mm(x);
+  torch::Tensor sum = (t.bias ? d.sum(0) : d.t().mm(x)) * share;
+  if (comm) {
+    std::vector<torch::Tensor> s{sum};
+    comm->all_reduce_sum(s);
+    sum = s[0];
+  }
   const double scale = grad.abs().max().item<double>();
   if ((sum - grad).abs().max().item<double>() > 1e-3 * scale + 1e-30) return false;
 
   // Counter row o (one output): for every sample i and input c, r = −lr·δ_io·x_ic / Δ; a step of
   // sign(r) with probability min(|r|, 1). r = 0 (a zero input or gradient) never steps, so it
   // takes no draw.
-  const double k = -o.lr() / o.step();
+  const double k = -o.lr() / o.step() * share;
+  const std::int64_t first = first_row_;
+  if (static_cast<double>(first + x.size(0)) * static_cast<double>(t.bias ? 1 : x.size(1)) >= 0x1.0p32)
+    throw std::invalid_argument("sc_gdm: per-sample steps need batch rows × inputs < 2^32 (each counter row's draws)");
   const std::int64_t n = x.size(0), outs = d.size(1), cols = t.bias ? 1 : x.size(1);
   const double* xp = x.data_ptr<double>();
   const double* dp = d.data_ptr<double>();
@@ -101,7 +116,9 @@ bool ScGdm::per_sample_step(const torch::Tensor& p, const Tapped& t, const ScGdm
       mov(static_cast<std::size_t>(outs), 0.0);
   at::parallel_for(0, outs, 1, [&](std::int64_t b, std::int64_t e) {
     for (std::int64_t oi = b; oi < e; ++oi) {
-      rng::Sequence g(draws, static_cast<std::uint64_t>(oi) << 32);  // row oi: blocks oi·2³² on
+      // Counter row oi, example i of the global batch: blocks oi·2³² + (first + i)·cols on, so an
+      // example draws the same on any rank (and in one process).
+      rng::Sequence g(draws, static_cast<std::uint64_t>(oi) << 32);
       double* row = steps.data() + oi * cols;
       double s = 0, m = 0;
       auto draw = [&](double& acc, double r) {
@@ -113,6 +130,8 @@ bool ScGdm::per_sample_step(const torch::Tensor& p, const Tapped& t, const ScGdm
       for (std::int64_t i = 0; i < n; ++i) {
         const double di = k * dp[i * outs + oi];
         if (di == 0) continue;
+        g = rng::Sequence(draws, (static_cast<std::uint64_t>(oi) << 32) +
+                                     static_cast<std::uint64_t>(first + i) * static_cast<std::uint64_t>(cols));
         if (t.bias) {
           draw(row[0], di);
           continue;
@@ -129,7 +148,13 @@ bool ScGdm::per_sample_step(const torch::Tensor& p, const Tapped& t, const ScGdm
     saturated += sat[static_cast<std::size_t>(oi)];
     moved += mov[static_cast<std::size_t>(oi)];
   }
-  counter.add_(torch::from_blob(steps.data(), counter.sizes(), torch::kFloat64).to(counter.device(), counter.scalar_type()));
+  torch::Tensor counts = torch::from_blob(steps.data(), counter.sizes(), torch::kFloat64);
+  if (comm) {  // the ranks' step counts summed: every rank moves its counters alike
+    std::vector<torch::Tensor> c{counts.clone()};
+    comm->all_reduce_sum(c);
+    counts = c[0];
+  }
+  counter.add_(counts.to(counter.device(), counter.scalar_type()));
   return true;
 }
 

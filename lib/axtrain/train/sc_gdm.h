@@ -81,6 +81,11 @@ class ScGdm : public torch::optim::Optimizer, public KeyedDraws {
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
   void set_draws(const rng::Stream& draws) override { draws_ = draws; }
+  void set_shard(std::int64_t first, std::int64_t local, std::int64_t global) override {
+    first_row_ = first;
+    local_rows_ = local;
+    global_rows_ = global;
+  }
   // Share of the last step's non-zero updates with |d| > Δ (clipped to one counter step); with
   // per-sample steps, counted over the per-sample draws.
   double saturated_fraction() const { return saturated_; }
@@ -105,6 +110,8 @@ class ScGdm : public torch::optim::Optimizer, public KeyedDraws {
   std::vector<std::shared_ptr<SampleTap>> taps_;
   double saturated_ = 0.0, fallback_ = 0.0;
   rng::Stream draws_;
+  // Data parallelism (set_shard): this rank's rows of the global batch; 0 = one process.
+  std::int64_t first_row_ = 0, local_rows_ = 0, global_rows_ = 0;
 };
 
 // q = sign(r)·Bernoulli(|r|) element-wise for r in [−1, 1] (the ternary stochastic quantiser):

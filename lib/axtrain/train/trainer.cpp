@@ -68,13 +68,8 @@ Trainer::Trainer(TrainerOptions options, data::Dataset& data,
       segments_.push_back(s);
     }
   }
-  for (std::size_t s = 0; s < segments_.size(); ++s) {
+  for (std::size_t s = 0; s < segments_.size(); ++s)
     segments_[s].end = s + 1 < segments_.size() ? segments_[s + 1].start : total_batches_;
-    if (world_ > 1 && !segments_[s].optimizer->options->data_parallel())
-      throw UsageError(fmt::format("optimizer {} draws per-sample steps from each rank's own examples, which "
-                                   "data-parallel training cannot average yet: use it with steps: per_batch, or "
-                                   "one process", segments_[s].optimizer->type));
-  }
   phase_seconds_.assign(opt_.phases.size(), 0.0);
   phase_batches_.assign(opt_.phases.size(), 0);
   attach_error_models();
@@ -401,9 +396,14 @@ void Trainer::train_step(std::int64_t g, std::size_t ph, std::int64_t epoch, con
   // Each rank draws its own hardware noise (step g·world + rank; rank 0 of one process: g).
   const std::int64_t draw_step = g * world_ + rank_;
   layers::set_step(*model_, rng::train_step(draw_step));
-  if (auto* k = dynamic_cast<KeyedDraws*>(optimizer_.get()))
+  if (auto* k = dynamic_cast<KeyedDraws*>(optimizer_.get())) {
     k->set_draws(rng::Stream{rng::mix(opt_.seed, static_cast<std::uint64_t>(rng::Draw::OptimizerSteps)),
                              rng::train_step(g)});
+    // This rank's rows of global batch g (as run_epoch's loader cut them).
+    const std::int64_t global = opt_.batch_size * world_, start = (g - epoch * batches_per_epoch_) * global;
+    const std::int64_t len = std::min(global, data_.size(data::Part::Train) - start);
+    k->set_shard(len * rank_ / world_, x.size(0), world_ > 1 ? len : 0);
+  }
   torch::manual_seed(derive_seed(opt_.seed, 0xba7cull, static_cast<std::uint64_t>(draw_step)));
   const bool calibration = calibrates(ph, g);
   const double fraction = p.calibrate.fraction;
