@@ -81,6 +81,25 @@ std::vector<torch::Tensor> final_weights(const std::string& config, const std::s
   return out;
 }
 
+// Trains `one` in one process and `two` as 2 ranks (--nproc 2), 1 thread each, into dir; their run
+// directories (a failed run fails the test).
+struct Pair {
+  std::string one, two;
+};
+Pair run_one_and_two_ranks(const std::string& one, const std::string& two, const std::string& dir) {
+  const auto a = run_limited("run " + one + " --quiet --threads 1 --out " + dir, 300);
+  EXPECT_EQ(a.code, 0) << a.out;
+  const auto b = run_limited("run " + two + " --quiet --nproc 2 --threads 1 --out " + dir, 300);
+  EXPECT_EQ(b.code, 0) << b.out;
+  if (a.code != 0 || b.code != 0) return {};
+  EXPECT_EQ(b.out.find("/metrics.json"), b.out.rfind("/metrics.json")) << "only rank 0 reports: " << b.out;
+  return {test::run_dir_of_output(a.out), test::run_dir_of_output(b.out)};
+}
+
+// The tests that start ranks need c10d's Gloo backend (Debian: libgloo-dev at build time).
+#define SKIP_WITHOUT_GLOO() \
+  if (!dist::Comm::available()) GTEST_SKIP() << "this build has no c10d Gloo backend (libgloo-dev)"
+
 // 2 ranks × batch B and 1 process × batch 2B, same seed, ideal hardware, synchronised BatchNorm,
 // SGD with momentum:
 // every step sees the same examples and the same averaged gradient, so the weights agree up to
@@ -88,6 +107,7 @@ std::vector<torch::Tensor> final_weights(const std::string& config, const std::s
 // the ranks sum B each and then add the two halves. The difference per step is a few float
 // roundings (~1e-7 relative); over 8 steps it stays below 1e-5 of the largest weight.
 TEST(Distributed, TwoRanksOfBatchBTrainAsOneProcessOfBatch2B) {
+  SKIP_WITHOUT_GLOO();
   const std::string dir = test::temp_dir("dist_equal");
   for (const std::string model : {"{type: mlp, hidden: [32]}", "{type: tinyconv}"}) {
     const bool mlp = model.find("mlp") != std::string::npos;
@@ -101,12 +121,9 @@ TEST(Distributed, TwoRanksOfBatchBTrainAsOneProcessOfBatch2B) {
     auto with = [&](int bs) { return std::regex_replace(body, std::regex("BS"), std::to_string(bs)); };
     const std::string one = write_config(dir, mlp ? "mlp_one" : "tc_one", with(32));
     const std::string two = write_config(dir, mlp ? "mlp_two" : "tc_two", with(16));
-    const auto a = run_limited("run " + one + " --quiet --threads 1 --out " + dir, 300);
-    ASSERT_EQ(a.code, 0) << a.out;
-    const auto b = run_limited("run " + two + " --quiet --nproc 2 --threads 1 --out " + dir, 300);
-    ASSERT_EQ(b.code, 0) << b.out;
-    const std::string da = test::run_dir_of_output(a.out), db = test::run_dir_of_output(b.out);
-    EXPECT_EQ(b.out.find("/metrics.json"), b.out.rfind("/metrics.json")) << "only rank 0 reports: " << b.out;
+    const Pair runs = run_one_and_two_ranks(one, two, dir);
+    ASSERT_FALSE(runs.two.empty());
+    const std::string da = runs.one, db = runs.two;
     const auto m = nlohmann::json::parse(test::slurp(db + "/metrics.json"));
     EXPECT_EQ(m["world_size"], 2);
     EXPECT_EQ(m["global_batch_size"], 32);
@@ -201,6 +218,7 @@ TEST(Distributed, AnExampleIsAugmentedTheSameInAnyShardOfItsBatch) {
 // dyadic numbers with few bits, exact in any order; so 2 ranks × 8 and 1 process × 16 must give the
 // same bits after the step (one step: the next forward would need more than fp32's 24 bits).
 TEST(Distributed, BitIdenticalWhereEverySumIsExact) {
+  SKIP_WITHOUT_GLOO();
   const std::string dir = test::temp_dir("dist_exact");
   std::string csv = "a,b,c,d,label\n";
   std::mt19937 planted(3);
@@ -229,12 +247,10 @@ TEST(Distributed, BitIdenticalWhereEverySumIsExact) {
                            "split: {train_rows: [1, 16], test_rows: [17, 32]}, batch_size: BS, test_batch_size: 16}\n";
   const std::string one = write_config(dir, "exact_one", std::regex_replace(body, std::regex("BS"), "16"));
   const std::string two = write_config(dir, "exact_two", std::regex_replace(body, std::regex("BS"), "8"));
-  const auto a = run_limited("run " + one + " --quiet --threads 1 --out " + dir, 300);
-  ASSERT_EQ(a.code, 0) << a.out;
-  const auto b = run_limited("run " + two + " --quiet --nproc 2 --threads 1 --out " + dir, 300);
-  ASSERT_EQ(b.code, 0) << b.out;
-  const auto wa = final_weights(one, test::run_dir_of_output(a.out), {4}, 2);
-  const auto wb = final_weights(two, test::run_dir_of_output(b.out), {4}, 2);
+  const Pair runs = run_one_and_two_ranks(one, two, dir);
+  ASSERT_FALSE(runs.two.empty());
+  const auto wa = final_weights(one, runs.one, {4}, 2);
+  const auto wb = final_weights(two, runs.two, {4}, 2);
   ASSERT_EQ(wa.size(), wb.size());
   bool moved = false;
   for (std::size_t i = 0; i < wa.size(); ++i) {
@@ -249,6 +265,7 @@ TEST(Distributed, BitIdenticalWhereEverySumIsExact) {
 // are summed; so 2 ranks × 16 move the counters as 1 process × 32 does (a draw can only differ
 // where the float δ of an example differs in its last bit between the two batch shapes).
 TEST(Distributed, ScGdcPerSampleStepsAcrossRanksAreOneProcesssSteps) {
+  SKIP_WITHOUT_GLOO();
   const std::string dir = test::temp_dir("dist_scgdc");
   const std::string body = "seed: 6\nmodel: {type: mlp, hidden: [24]}\nphases: [{epochs: 1}]\n"
                            "optimizer: {type: sc_gdm, lr: 0.05, step: 0.0009765625, steps: per_sample}\n"
@@ -256,12 +273,10 @@ TEST(Distributed, ScGdcPerSampleStepsAcrossRanksAreOneProcesssSteps) {
                            "test_batch_size: 32}\n";
   const std::string one = write_config(dir, "gdc_one", std::regex_replace(body, std::regex("BS"), "32"));
   const std::string two = write_config(dir, "gdc_two", std::regex_replace(body, std::regex("BS"), "16"));
-  const auto a = run_limited("run " + one + " --quiet --threads 1 --out " + dir, 300);
-  ASSERT_EQ(a.code, 0) << a.out;
-  const auto b = run_limited("run " + two + " --quiet --nproc 2 --threads 1 --out " + dir, 300);
-  ASSERT_EQ(b.code, 0) << b.out;
-  const auto wa = final_weights(one, test::run_dir_of_output(a.out), {20});
-  const auto wb = final_weights(two, test::run_dir_of_output(b.out), {20});
+  const Pair runs = run_one_and_two_ranks(one, two, dir);
+  ASSERT_FALSE(runs.two.empty());
+  const auto wa = final_weights(one, runs.one, {20});
+  const auto wb = final_weights(two, runs.two, {20});
   ASSERT_EQ(wa.size(), wb.size());
   double same = 0, all = 0, worst = 0;
   for (std::size_t i = 0; i < wa.size(); ++i) {
@@ -272,12 +287,13 @@ TEST(Distributed, ScGdcPerSampleStepsAcrossRanksAreOneProcesssSteps) {
   }
   EXPECT_GE(same / all, 0.999) << "counters that differ: " << all - same << " of " << all;
   EXPECT_LE(worst, 2.0);
-  const auto m = nlohmann::json::parse(test::slurp(test::run_dir_of_output(b.out) + "/metrics.json"));
+  const auto m = nlohmann::json::parse(test::slurp(runs.two + "/metrics.json"));
   EXPECT_EQ(m["world_size"], 2);
 }
 
 // The launcher contract: two processes started with torchrun's variables by hand form one run.
 TEST(Distributed, ProcessesStartedWithTorchrunsVariablesJoinOneRun) {
+  SKIP_WITHOUT_GLOO();
   const std::string dir = test::temp_dir("dist_env");
   const std::string cfg = write_config(dir, "env", "seed: 3\nmodel: {type: mlp, hidden: [8]}\nphases: [{epochs: 1}]\n"
                                                    "data: {type: synthetic, shape: [6], train_size: 64, test_size: 32, "
@@ -298,6 +314,7 @@ TEST(Distributed, ProcessesStartedWithTorchrunsVariablesJoinOneRun) {
 // one process's batch, so the first calibration record is the one-process fit (DRUM: a
 // deterministic multiplier; the activation scales are the union's maximum too).
 TEST(Distributed, InjectCalibrationFitsTheUnionOfTheRanksBatches) {
+  SKIP_WITHOUT_GLOO();
   const std::string dir = test::temp_dir("dist_inject");
   const std::string body = "seed: 2\nmodel: {type: mlp, hidden: [16]}\nhardware: configs/hw/drum_k4.yaml\n"
                            "phases: [{mode: inject, epochs: 1, calibrate: {every_batches: 100}}]\n"
@@ -305,17 +322,15 @@ TEST(Distributed, InjectCalibrationFitsTheUnionOfTheRanksBatches) {
                            "test_batch_size: 32}\n";
   const std::string one = write_config(dir, "inj_one", std::regex_replace(body, std::regex("BS"), "32"));
   const std::string two = write_config(dir, "inj_two", std::regex_replace(body, std::regex("BS"), "16"));
-  const auto a = run_limited("run " + one + " --quiet --threads 1 --out " + dir, 300);
-  ASSERT_EQ(a.code, 0) << a.out;
-  const auto b = run_limited("run " + two + " --quiet --nproc 2 --threads 1 --out " + dir, 300);
-  ASSERT_EQ(b.code, 0) << b.out;
+  const Pair runs = run_one_and_two_ranks(one, two, dir);
+  ASSERT_FALSE(runs.two.empty());
   auto first = [](const std::string& run_dir) {
     std::ifstream in(run_dir + "/calibration.jsonl");
     std::string line;
     std::getline(in, line);
     return nlohmann::json::parse(line);
   };
-  const auto ca = first(test::run_dir_of_output(a.out)), cb = first(test::run_dir_of_output(b.out));
+  const auto ca = first(runs.one), cb = first(runs.two);
   ASSERT_TRUE(ca.contains("layers")) << ca.dump();
   ASSERT_EQ(ca["layers"].size(), cb["layers"].size());
   std::size_t compared = 0;
@@ -344,6 +359,7 @@ TEST(Distributed, InjectCalibrationFitsTheUnionOfTheRanksBatches) {
 // A 2-rank run whose rank 1 is killed after the first checkpoint, resumed with 2 ranks, ends
 // with the metrics of an uninterrupted 2-rank run.
 TEST(Distributed, AKilledRunResumesWithTwoRanksToTheUninterruptedMetrics) {
+  SKIP_WITHOUT_GLOO();
   const std::string dir = test::temp_dir("dist_resume");
   const std::string cfg = write_config(
       dir, "resume", "seed: 9\nmodel: {type: mlp, hidden: [48]}\nphases: [{epochs: 5}]\ndistributed: {timeout: 20}\n"
@@ -382,6 +398,7 @@ TEST(Distributed, AKilledRunResumesWithTwoRanksToTheUninterruptedMetrics) {
 // A rank that dies mid-run: the other fails within the configured timeout, saying that a rank is
 // gone, instead of waiting forever; the launcher names the dead rank.
 TEST(Distributed, ALostRankFailsTheGroupWithinTheTimeout) {
+  SKIP_WITHOUT_GLOO();
   const std::string dir = test::temp_dir("dist_kill");
   const std::string cfg = write_config(
       dir, "kill", "model: {type: mlp, hidden: [64]}\nphases: [{epochs: 50}]\ndistributed: {timeout: 20}\n"

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "axtrain/core/errors.h"
+#include "axtrain/dist/comm.h"
 #include "axtrain/dist/world.h"
 #include "axtrain/experiment/plan.h"
 #include "axtrain/experiment/report.h"
@@ -205,6 +206,7 @@ TEST(Experiment, RunsResumesReportsAndEmitsSlurm) {
 // A cell of `ranks: 2` trains as 2 data-parallel ranks: locally with --nproc 2 (its run id holds the
 // world size), on Slurm as a job array of its own asking for 2 tasks per element, one srun step.
 TEST(Experiment, ACellOfTwoRanksRunsLocallyAndEmitsOneSrunStep) {
+  if (!dist::Comm::available()) GTEST_SKIP() << "this build has no c10d Gloo backend (libgloo-dev)";
   const std::string dir = test::temp_dir("exp-ranks");
   write_experiment(dir, "ranks", "title: t\nscales: {smoke: {epochs: 0.5}}\ncells:\n  - {id: one, config: " + dir +
                                      "/tiny.yaml}\n  - {id: two, config: " + dir + "/tiny.yaml, ranks: 2}\n");

@@ -169,6 +169,12 @@ class Options {
     return *this;
   }
 
+  // Adds keys declared elsewhere (e.g. hw/operand_key.h), keeping the chain.
+  Options& with(const std::function<void(Options&)>& add) {
+    add(*this);
+    return *this;
+  }
+
   // The last declared key is dumped only when `when` holds (a key that applies to some values of
   // another, e.g. label_smoothing to cross_entropy).
   Options& dump_only_if(std::function<bool(const T&)> when) {

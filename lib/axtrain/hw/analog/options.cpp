@@ -6,6 +6,7 @@
 #include "axtrain/config/section.h"
 #include "axtrain/hw/analog/analog.h"
 #include "axtrain/hw/analog/analog_hw.h"
+#include "axtrain/hw/operand_key.h"
 
 namespace ax::hw {
 
@@ -32,40 +33,22 @@ const config::Options<AnalogOptions>& AnalogOptions::options() {
   using config::OptionRow;
   static const config::Options<O> opts =
       config::Options<O>("hardware (analog)")
-          .custom(
-              "input",
-              [](config::Section& s, O& o) {
-                config::Section in = s.section("input");
-                o.input = QuantSpec::parse(in, o.input, 24, /*activation=*/true);
-                if (o.input.signedness != Signedness::Unsigned)
+          .with(operand_key<O>(
+              "input", &O::input, 24, /*activation=*/true,
+              {"input", "QuantSpec", "bits 1..24", "{bits: 8, scale: max_abs, signed: false}", "the inputs' quantisation"},
+              [](config::Section& in, const O&, const QuantSpec& q) {
+                if (q.signedness != Signedness::Unsigned)
                   in.fail("signed", "analog arrays take unipolar input magnitudes (negative inputs are routed to "
                                     "the opposite polarity lines); only `signed: false` is allowed");
-                in.finish();
-              },
-              [](const O& o, YAML::Node& n) {
-                YAML::Node q;
-                o.input.dump(q);
-                n["input"] = q;
-              },
-              {OptionRow{"input", "QuantSpec", "bits 1..24", "{bits: 8, scale: max_abs, signed: false}",
-                         "the inputs' quantisation"}})
-          .custom(
-              "weight",
-              [](config::Section& s, O& o) {
-                config::Section wt = s.section("weight");
-                o.weight = QuantSpec::parse(wt, o.weight, 24);
-                if (o.weight.signedness != Signedness::Signed)
+              }))
+          .with(operand_key<O>(
+              "weight", &O::weight, 24, /*activation=*/false,
+              {"weight", "QuantSpec", "bits 2..24", "{bits: 8, scale: max_abs, signed: true}", "the weights' quantisation"},
+              [](config::Section& wt, const O&, const QuantSpec& q) {
+                if (q.signedness != Signedness::Signed)
                   wt.fail("signed", "analog weights are split-unipolar signed magnitudes; only `signed: true` is allowed");
-                if (o.weight.bits < 2) wt.fail("bits", "signed weights need at least 2 bits");
-                wt.finish();
-              },
-              [](const O& o, YAML::Node& n) {
-                YAML::Node q;
-                o.weight.dump(q);
-                n["weight"] = q;
-              },
-              {OptionRow{"weight", "QuantSpec", "bits 2..24", "{bits: 8, scale: max_abs, signed: true}",
-                         "the weights' quantisation"}})
+                if (q.bits < 2) wt.fail("bits", "signed weights need at least 2 bits");
+              }))
           .integer("adc_bits", [](O& o) -> int& { return o.adc_bits; }, 0, 16, "ADC resolution; 0 = ideal")
           .custom(
               "array_size",

@@ -1,4 +1,5 @@
 #include "axtrain/hw/approx_mul/approx_mul.h"
+#include "axtrain/hw/operand_key.h"
 
 #include <fmt/format.h>
 
@@ -121,26 +122,19 @@ std::shared_ptr<LayerHardware> ApproxMulOptions::make(const LayerInfo&) const {
 namespace {
 // input and weight: QuantSpecs whose default width is the multiplier's n + 1 (sign-magnitude) and
 // whose magnitudes must fit the multiplier's ports.
-void parse_operand(config::Section& s, ApproxMulOptions& o, const char* key) {
+QuantSpec operand_default(const ApproxMulOptions& o) {
+  return QuantSpec{o.multiplier.bits + 1, ScalePolicy::MaxAbs, 0.0, Signedness::Signed};
+}
+
+void fits_the_multiplier(config::Section& q, const ApproxMulOptions& o, const QuantSpec& spec) {
   const int n = o.multiplier.bits;
-  const QuantSpec defaults{n + 1, ScalePolicy::MaxAbs, 0.0, Signedness::Signed};
-  QuantSpec* spec = std::string(key) == "input" ? &o.input : &o.weight;
-  config::Section q = s.section(key);
-  *spec = QuantSpec::parse(q, defaults, 25, /*activation=*/spec == &o.input);
-  if (max_magnitude(*spec) > static_cast<std::int64_t>(o.multiplier.circuit->max_operand())) {
+  if (max_magnitude(spec) > static_cast<std::int64_t>(o.multiplier.circuit->max_operand())) {
     std::string where = q.has("bits") ? "bits" : "signed";
     q.fail(where, fmt::format("{}-bit {} operands reach magnitude {}, beyond the {}-bit multiplier's {}: use "
                               "bits ≤ {} with signed: true (sign-magnitude), or bits ≤ {} unsigned",
-                              spec->bits, spec->signedness == Signedness::Signed ? "signed" : "unsigned/auto",
-                              max_magnitude(*spec), n, o.multiplier.circuit->max_operand(), n + 1, n));
+                              spec.bits, spec.signedness == Signedness::Signed ? "signed" : "unsigned/auto",
+                              max_magnitude(spec), n, o.multiplier.circuit->max_operand(), n + 1, n));
   }
-  q.finish();
-}
-
-void dump_operand(const QuantSpec& spec, const char* key, YAML::Node& n) {
-  YAML::Node q;
-  spec.dump(q);
-  n[key] = q;
 }
 }  // namespace
 
@@ -175,16 +169,14 @@ const config::Options<ApproxMulOptions>& ApproxMulOptions::options() {
           .choice<amul::Port>("activation_port", [](O& o) -> amul::Port& { return o.activation_port; },
                               {{"a", amul::Port::A}, {"b", amul::Port::B}},
                               "the multiplier port that receives the activation (the weight takes the other; G-15)")
-          .custom(
-              "input", [](config::Section& s, O& o) { parse_operand(s, o, "input"); },
-              [](const O& o, YAML::Node& n) { dump_operand(o.input, "input", n); },
-              {OptionRow{"input", "QuantSpec", "bits 1..n+1", "{bits: n+1, scale: max_abs, signed: true}",
-                         "the inputs' quantisation (n = multiplier.bits; bits include the sign)"}})
-          .custom(
-              "weight", [](config::Section& s, O& o) { parse_operand(s, o, "weight"); },
-              [](const O& o, YAML::Node& n) { dump_operand(o.weight, "weight", n); },
-              {OptionRow{"weight", "QuantSpec", "bits 1..n+1", "{bits: n+1, scale: max_abs, signed: true}",
-                         "the weights' quantisation (per tensor)"}});
+          .with(operand_key<O>("input", &O::input, 25, /*activation=*/true,
+                               {"input", "QuantSpec", "bits 1..n+1", "{bits: n+1, scale: max_abs, signed: true}",
+                                "the inputs' quantisation (n = multiplier.bits; bits include the sign)"},
+                               fits_the_multiplier, operand_default))
+          .with(operand_key<O>("weight", &O::weight, 25, /*activation=*/false,
+                               {"weight", "QuantSpec", "bits 1..n+1", "{bits: n+1, scale: max_abs, signed: true}",
+                                "the weights' quantisation (per tensor)"},
+                               fits_the_multiplier, operand_default));
   return opts;
 }
 

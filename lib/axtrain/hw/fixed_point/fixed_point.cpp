@@ -1,6 +1,7 @@
 #include "axtrain/hw/fixed_point/fixed_point.h"
 
 #include "axtrain/config/section.h"
+#include "axtrain/hw/operand_key.h"
 
 namespace ax::hw {
 
@@ -44,34 +45,12 @@ const config::Options<FixedPointOptions>& FixedPointOptions::options() {
   using O = FixedPointOptions;
   static const auto opts =
       config::Options<O>("hardware (fixed_point)")
-          .custom(
-              "input",
-              [](config::Section& s, O& o) {
-                config::Section in = s.section("input");
-                o.input = QuantSpec::parse(in, o.input, 24, /*activation=*/true);
-                in.finish();
-              },
-              [](const O& o, YAML::Node& n) {
-                YAML::Node q;
-                o.input.dump(q);
-                n["input"] = q;
-              },
-              {OptionRow{"input", "QuantSpec", "bits 1..24", "{bits: 8, scale: max_abs, signed: auto}",
-                         "the inputs' quantisation; scale also calibrate | calibrate_pow2"}})
-          .custom(
-              "weight",
-              [](config::Section& s, O& o) {
-                config::Section wt = s.section("weight");
-                o.weight = QuantSpec::parse(wt, o.weight);
-                wt.finish();
-              },
-              [](const O& o, YAML::Node& n) {
-                YAML::Node q;
-                o.weight.dump(q);
-                n["weight"] = q;
-              },
-              {OptionRow{"weight", "QuantSpec", "bits 1..24", "{bits: 8, scale: max_abs, signed: true}",
-                         "the weights' quantisation (per tensor)"}});
+          .with(operand_key<O>("input", &O::input, 24, /*activation=*/true,
+                               {"input", "QuantSpec", "bits 1..24", "{bits: 8, scale: max_abs, signed: auto}",
+                                "the inputs' quantisation; scale also calibrate | calibrate_pow2"}))
+          .with(operand_key<O>("weight", &O::weight, 24, /*activation=*/false,
+                               {"weight", "QuantSpec", "bits 1..24", "{bits: 8, scale: max_abs, signed: true}",
+                                "the weights' quantisation (per tensor)"}));
   return opts;
 }
 
